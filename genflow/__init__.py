@@ -1,0 +1,1 @@
+"""Cross-cutting pieces of Genflow: configuration, logging and the embedded-stack launcher."""

@@ -1,0 +1,100 @@
+"""Configuration from the environment and an optional ``.env`` file (pydantic-settings).
+
+Every setting is an environment variable of the same name in upper case, e.g. ``DATABASE_URL``.
+Empty values count as unset, so ``KIE_API_KEY=`` in ``.env`` means "use the simulator".
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    # PostgreSQL. Unset under `make run`: the launcher starts an embedded server (pgserver) in .data/.
+    database_url: str | None = None
+    database_pool_min: int = Field(default=1, ge=0)
+    database_pool_max: int = Field(default=10, ge=1)
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "genflow"
+    # KIE submits run on their own queue, rate-limited server-side to the account limit.
+    kie_task_queue: str = "genflow-kie"
+    temporal_ui_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8233")
+
+    # KIE. No key under `make run`: the launcher starts the KIE simulator and points KIE_BASE_URL at it.
+    kie_api_key: SecretStr | None = None
+    kie_base_url: AnyHttpUrl = AnyHttpUrl("https://api.kie.ai")
+    kie_upload_base_url: AnyHttpUrl = AnyHttpUrl("https://kieai.redpandaai.co")
+    kie_webhook_hmac_key: SecretStr | None = None
+    kie_webhook_window_seconds: int = Field(default=300, ge=1)
+    kie_rate_limit_tasks: int = Field(default=20, ge=1)
+    kie_rate_limit_period_seconds: float = Field(default=10.0, gt=0)
+
+    # Webhooks (KIE callbacks)
+    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
+    callback_secret: SecretStr | None = None
+    webhooks_host: str = "127.0.0.1"
+    webhooks_port: int = Field(default=8080, ge=1, le=65535)
+    webhooks_max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    # Telegram. No token under `make run`: the bot talks to the Bot API simulator.
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: AnyHttpUrl | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    # Logging
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # ADMIN_IDS=1,2,3 reads better in an env file than a JSON list.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def require(self, *names: str) -> None:
+        """Fail like invalid configuration when a setting a process cannot run without is missing."""
+        missing = [name for name in names if getattr(self, name) is None]
+        if missing:
+            exit_invalid(f"{missing[0].upper()}: required by this process but not set")
+
+
+def exit_invalid(message: str) -> None:
+    print(f"genflow: invalid configuration: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def describe_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"][:1]).upper() or "CONFIGURATION"
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) or "key" in name.lower() or "secret" in name.lower() else f" (got {value!r})"
+    return f"{name}: {first['msg']}{shown}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings for a process entry point: invalid configuration prints one line and exits with 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        exit_invalid(describe_error(error))
+        raise  # unreachable; keeps type checkers happy

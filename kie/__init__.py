@@ -1,0 +1,1 @@
+"""KIE API: signatures, callback tokens, per-family adapters and the HTTP client."""

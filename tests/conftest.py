@@ -1,0 +1,5 @@
+"""Shared fixtures live in tests/fixtures/*, one module per piece of infrastructure."""
+
+pytest_plugins = [
+    "tests.fixtures.postgres",
+]
