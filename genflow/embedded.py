@@ -30,7 +30,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(host: str, port: int, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float = 30.0, process: subprocess.Popen | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -83,12 +85,19 @@ def start_temporal(
 ) -> subprocess.Popen:
     """Start ``temporal server start-dev`` with the project's search attributes; returns once it listens."""
     args = [
-        temporal_cli(), "server", "start-dev",
-        "--ip", "127.0.0.1",
-        "--port", str(port),
-        "--namespace", namespace,
-        "--log-level", "warn",
-        "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+        temporal_cli(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
+        "--dynamic-config-value",
+        "frontend.enableUpdateWorkflowExecution=true",
     ]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +108,7 @@ def start_temporal(
         args += ["--ui-port", str(ui_port)]
     for name, kind in SEARCH_ATTRIBUTES.items():
         args += ["--search-attribute", f"{name}={kind}"]
-    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
+    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # the child owns it
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_port("127.0.0.1", port, timeout=60, process=process)

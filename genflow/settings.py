@@ -27,9 +27,8 @@ class Settings(BaseSettings):
     # Temporal
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    # KIE submits run on "<queue>-kie", rate-limited server-side to the account limit.
     temporal_task_queue: str = "genflow"
-    # KIE submits run on their own queue, rate-limited server-side to the account limit.
-    kie_task_queue: str = "genflow-kie"
     temporal_ui_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8233")
 
     # KIE. No key under `make run`: the launcher starts the KIE simulator and points KIE_BASE_URL at it.
@@ -86,7 +85,9 @@ def describe_error(error: ValidationError) -> str:
     first = error.errors()[0]
     name = ".".join(str(part) for part in first["loc"][:1]).upper() or "CONFIGURATION"
     value = first.get("input")
-    shown = "" if isinstance(value, dict) or "key" in name.lower() or "secret" in name.lower() else f" (got {value!r})"
+    # Echo the bad value to help, except for anything that may be a secret.
+    sensitive = isinstance(value, dict) or any(word in name for word in ("KEY", "SECRET", "TOKEN", "URL"))
+    shown = "" if sensitive else f" (got {value!r})"
     return f"{name}: {first['msg']}{shown}"
 
 

@@ -1,0 +1,285 @@
+"""The whole system on one machine: `make run` (``python -m genflow.stack``).
+
+Starts PostgreSQL (pgserver, unless DATABASE_URL is set) and the Temporal dev server with their state in
+``.data/``, applies migrations, then the project's processes (simulators, worker, webhooks) as children.
+Ctrl-C stops everything in reverse order. Tests and benchmarks import :class:`Stack` to bring the same
+stack up on free ports in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genflow.embedded import free_port, postgres, start_temporal, stop_process, wait_for_port
+from genflow.settings import Settings, describe_error, exit_invalid
+
+ROOT = Path(__file__).resolve().parent.parent
+SIMULATED_KIE_KEY = "kie-simulator-key"
+SIMULATED_BOT_TOKEN = "123456789:LOCAL-simulated-bot-token"
+
+
+@dataclass
+class Ports:
+    temporal: int = 7233
+    temporal_ui: int | None = 8233
+    webhooks: int = 8080
+    kie_simulator: int = 8090
+    telegram_simulator: int = 8081
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(free_port(), None, free_port(), free_port(), free_port())
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    port: int | None = None
+    process: subprocess.Popen | None = None
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    settings: Settings = field(default_factory=Settings)
+    processes: tuple[str, ...] = ("worker", "webhooks")
+    quiet: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.children: list[Child] = []
+        self._postgres: contextlib.ExitStack | None = None
+        self._temporal: subprocess.Popen | None = None
+        self.env: dict[str, str] = {}
+        self.database_url = ""
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def start(self) -> Stack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # pgserver runs postgres as an unprivileged user when we are root: it must reach its directory.
+        self.data_dir.chmod(0o755)
+        self.database_url = self.settings.database_url or self._start_postgres()
+        self._migrate()
+        self._temporal = start_temporal(
+            self.data_dir / "temporal.db",
+            port=self.ports.temporal,
+            ui_port=self.ports.temporal_ui,
+            namespace=self.settings.temporal_namespace,
+            log_file=self.data_dir / "temporal.log",
+        )
+        self.env = self._child_env()
+        for child in self._plan():
+            self._spawn(child)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            if child.process is not None:
+                stop_process(child.process, timeout=15)
+        self.children.clear()
+        if self._temporal is not None:
+            stop_process(self._temporal)
+            self._temporal = None
+        if self._postgres is not None:
+            self._postgres.close()
+            self._postgres = None
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- pieces --------------------------------------------------------------------------------------------
+    def _start_postgres(self) -> str:
+        self._postgres = contextlib.ExitStack()
+        return self._postgres.enter_context(postgres(self.data_dir / "postgres"))
+
+    def _migrate(self) -> None:
+        from db.migrate import migrate
+
+        asyncio.run(migrate(self.database_url))
+
+    def _secret(self, name: str) -> str:
+        """A secret generated on first run and kept in .data/, so callback URLs stay valid across restarts."""
+        path = self.data_dir / "secrets" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def simulate_kie(self) -> bool:
+        return self.settings.kie_api_key is None
+
+    @property
+    def simulate_telegram(self) -> bool:
+        return self.settings.telegram_bot_token is None
+
+    def _child_env(self) -> dict[str, str]:
+        s = self.settings
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": self.database_url,
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.ports.temporal}",
+            "WEBHOOKS_PORT": str(self.ports.webhooks),
+        }
+        secret = s.callback_secret.get_secret_value() if s.callback_secret else self._secret("callback")
+        env["CALLBACK_SECRET"] = secret
+        if s.public_base_url == Settings.model_fields["public_base_url"].default:
+            env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.ports.webhooks}"
+        if self.simulate_kie:
+            kie = f"http://127.0.0.1:{self.ports.kie_simulator}"
+            env |= {
+                "KIE_API_KEY": SIMULATED_KIE_KEY,
+                "KIE_BASE_URL": kie,
+                "KIE_UPLOAD_BASE_URL": kie,
+                "KIE_WEBHOOK_HMAC_KEY": self._secret("kie-webhook-hmac"),
+            }
+        if self.simulate_telegram:
+            env |= {
+                "TELEGRAM_BOT_TOKEN": SIMULATED_BOT_TOKEN,
+                "TELEGRAM_API_BASE": f"http://127.0.0.1:{self.ports.telegram_simulator}",
+            }
+        env |= self.extra_env
+        return env
+
+    def _plan(self) -> list[Child]:
+        py = sys.executable
+        plan: list[Child] = []
+        if self.simulate_kie:
+            # The simulator reads KIE_WEBHOOK_HMAC_KEY from the environment: no secret on a command line.
+            port = self.ports.kie_simulator
+            plan.append(Child("kie-simulator", [py, "-m", "simulators.kie", "--port", str(port)], port))
+        if self.simulate_telegram:
+            plan.append(
+                Child(
+                    "telegram-simulator",
+                    [py, "-m", "simulators.telegram", "--port", str(self.ports.telegram_simulator)],
+                    self.ports.telegram_simulator,
+                )
+            )
+        known = {
+            "worker": Child("worker", [py, "worker.py"]),
+            "webhooks": Child("webhooks", [py, "-m", "webhooks"], self.ports.webhooks),
+        }
+        plan += [known[name] for name in self.processes]
+        return plan
+
+    def _spawn(self, child: Child) -> None:
+        out = subprocess.DEVNULL if self.quiet else None
+        # A session of its own: the terminal's Ctrl-C reaches only us, and we stop children in order.
+        child.process = subprocess.Popen(
+            child.args, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True
+        )
+        self.children.append(child)
+        if child.port is not None:
+            wait_for_port("127.0.0.1", child.port, timeout=30, process=child.process)
+
+    def restart(self, name: str, *, kill: bool = False) -> None:
+        """Stop a child (SIGKILL when ``kill``) and start it again: for tests of crashes and deploys."""
+        child = next(c for c in self.children if c.name == name)
+        assert child.process is not None
+        if kill:
+            os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+        else:
+            stop_process(child.process)
+        self.children.remove(child)
+        self._spawn(Child(child.name, child.args, child.port))
+
+    def dead_children(self) -> list[Child]:
+        return [c for c in self.children if c.process is not None and c.process.poll() is not None]
+
+    def describe(self) -> str:
+        p = self.ports
+        lines = [
+            "Genflow is running:",
+            f"  Temporal UI          http://localhost:{p.temporal_ui}" if p.temporal_ui else "",
+            f"  Temporal frontend    127.0.0.1:{p.temporal} (namespace {self.settings.temporal_namespace})",
+            f"  PostgreSQL           {_redact(self.database_url)}",
+            f"  KIE callbacks        {self.env.get('PUBLIC_BASE_URL')}/kie/callback/…",
+        ]
+        for child in self.children:
+            where = f"127.0.0.1:{child.port}" if child.port else "(no port)"
+            lines.append(f"  {child.name:<20} {where}  pid {child.process.pid if child.process else '-'}")
+        lines.append(f"  state                {self.data_dir}/  (make clean-data forgets it)")
+        lines.append("Press Ctrl-C to stop everything.")
+        return "\n".join(line for line in lines if line)
+
+
+def _redact(url: str) -> str:
+    # Never print a password from DATABASE_URL.
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return (
+            f"{scheme}://{user}:***@{host}"
+            if ":" in creds and creds.split(":", 1)[1]
+            else f"{scheme}://{user}@{host}"
+        )
+    return url
+
+
+def main() -> None:
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        exit_invalid(describe_error(error))
+    stack = Stack(ROOT / ".data", settings=settings)
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    try:
+        print("Starting PostgreSQL, Temporal and Genflow's processes…", flush=True)
+        stack.start()
+        print(stack.describe(), flush=True)
+        while True:
+            time.sleep(0.5)
+            if dead := stack.dead_children():
+                names = ", ".join(f"{c.name} (exit {c.process.returncode})" for c in dead if c.process)
+                print(f"genflow: {names} stopped unexpectedly; stopping everything.", file=sys.stderr)
+                code = 1
+                break
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave orphans
+        stack.stop()
+        print("Stopped.", flush=True)
+    sys.stdout.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

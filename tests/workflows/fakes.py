@@ -1,0 +1,201 @@
+"""Fake activities for workflow tests: a tiny in-memory world with a ledger, KIE tasks and a chat.
+
+Registered under the real activity names, so the workflow under test is exactly the production one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+
+from workflows.models import (
+    DeliverInput,
+    DeliveryOutcome,
+    HoldInput,
+    HoldOutcome,
+    KieCallbackSignal,
+    NotifyInput,
+    PrepareInput,
+    Reason,
+    ResultFile,
+    SettleInput,
+    StatusInput,
+    SubmitInput,
+    SubmitOutcome,
+    TaskCheck,
+    ValidatedGeneration,
+    ValidateInput,
+)
+
+
+@dataclass
+class FakeTask:
+    task_id: str
+    state: str = "in_progress"  # in_progress / succeeded / failed
+    progress: float | None = None
+
+
+@dataclass
+class FakeWorld:
+    client: Client | None = None
+    balance: int = 100
+    held: int = 0
+    price: int = 10
+    movements: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, generation id, amount)
+    validation_errors: list[dict] = field(default_factory=list)
+    media_fields: list[str] = field(default_factory=list)
+    prepare_gate: asyncio.Event | None = None
+    prepare_cancelled: bool = False
+    # KIE behaviour
+    tasks: dict[str, FakeTask] = field(default_factory=dict)
+    submit_script: list[str] = field(
+        default_factory=list
+    )  # per attempt: ok / transient / lost / reject / operator
+    finish_on_submit: str | None = None  # succeeded / failed: the task is final as soon as it exists
+    signal_before_return: bool = False
+    status_calls: int = 0
+    # Telegram behaviour
+    blocked: bool = False
+    notifications: list[str] = field(default_factory=list)
+    deliveries: list[list[str]] = field(default_factory=list)
+    outcomes: list[tuple[str, str | None]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # ---- helpers for tests ---------------------------------------------------------------------------------
+    def new_task(self) -> FakeTask:
+        task = FakeTask(f"task-{next(self._ids)}")
+        self.tasks[task.task_id] = task
+        if self.finish_on_submit:
+            task.state = self.finish_on_submit
+        return task
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _, _ in self.movements]
+
+    @property
+    def activities(self) -> list:
+        return [
+            self.validate_generation,
+            self.hold_credits,
+            self.prepare_inputs,
+            self.submit_task,
+            self.check_task,
+            self.settle_credits,
+            self.record_outcome,
+            self.notify_status,
+            self.deliver_result,
+        ]
+
+    # ---- the activities ------------------------------------------------------------------------------------
+    @activity.defn(name="validate_generation")
+    async def validate_generation(self, data: ValidateInput) -> ValidatedGeneration:
+        if self.validation_errors:
+            return ValidatedGeneration(ok=False, errors=self.validation_errors)
+        return ValidatedGeneration(
+            ok=True,
+            api="market",
+            format="text-to-image",
+            output="image",
+            inputs=dict(data.request.inputs),
+            media_fields=self.media_fields,
+            price=self.price,
+            deadline_seconds=900,
+        )
+
+    @activity.defn(name="hold_credits")
+    async def hold_credits(self, data: HoldInput) -> HoldOutcome:
+        available = self.balance - self.held
+        if available < data.amount:
+            return HoldOutcome(
+                ok=False,
+                reason=Reason.INSUFFICIENT_CREDITS,
+                available=available,
+                shortfall=data.amount - available,
+            )
+        self.held += data.amount
+        self.movements.append(("hold", data.generation_id, data.amount))
+        return HoldOutcome(ok=True, available=available - data.amount)
+
+    @activity.defn(name="prepare_inputs")
+    async def prepare_inputs(self, data: PrepareInput) -> dict:
+        if self.prepare_gate is not None:
+            try:
+                while not self.prepare_gate.is_set():
+                    activity.heartbeat()
+                    await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                self.prepare_cancelled = True
+                raise
+        return {
+            k: (f"https://kie.example/{v}" if k in data.media_fields else v) for k, v in data.inputs.items()
+        }
+
+    @activity.defn(name="submit_task")
+    async def submit_task(self, data: SubmitInput) -> SubmitOutcome:
+        step = self.submit_script.pop(0) if self.submit_script else "ok"
+        if step == "transient":
+            raise ApplicationError("KIE 500: server error", type="KieTransient")
+        if step == "reject":
+            return SubmitOutcome(ok=False, reason=Reason.KIE_REJECTED, detail="400 content policy")
+        if step == "operator":
+            return SubmitOutcome(
+                ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail="402 insufficient KIE credits"
+            )
+        task = self.new_task()
+        if step == "lost":
+            raise ApplicationError("connection reset after the request was sent", type="KieTransient")
+        if self.signal_before_return:
+            assert self.client is not None
+            handle = self.client.get_workflow_handle(activity.info().workflow_id)
+            await handle.signal(
+                "kie_callback", KieCallbackSignal(task_id=task.task_id, callback_type="complete")
+            )
+        return SubmitOutcome(ok=True, task_id=task.task_id)
+
+    @activity.defn(name="check_task")
+    async def check_task(self, data: StatusInput) -> TaskCheck:
+        self.status_calls += 1
+        task = self.tasks[data.task_id]
+        files = [ResultFile(url=f"https://kie.example/{task.task_id}.png", media_type="image")]
+        if task.state == "succeeded":
+            return TaskCheck(task_id=task.task_id, state="succeeded", files=files)
+        if task.state == "failed":
+            return TaskCheck(
+                task_id=task.task_id, state="failed", fail_code="500", fail_message="upstream failed"
+            )
+        return TaskCheck(task_id=task.task_id, state="in_progress", progress=task.progress)
+
+    @activity.defn(name="settle_credits")
+    async def settle_credits(self, data: SettleInput) -> None:
+        # Keyed like the real ledger: a replay of the same settlement changes nothing.
+        if any(
+            gid == data.generation_id and kind in ("charge", "release") for kind, gid, _ in self.movements
+        ):
+            return
+        self.held -= data.amount
+        if data.success:
+            self.balance -= data.amount
+            self.movements.append(("charge", data.generation_id, data.amount))
+        else:
+            self.movements.append(("release", data.generation_id, data.amount))
+        self.outcomes.append((data.outcome.value, data.reason.value if data.reason else None))
+
+    @activity.defn(name="record_outcome")
+    async def record_outcome(self, data: SettleInput) -> None:
+        self.outcomes.append((data.outcome.value, data.reason.value if data.reason else None))
+
+    @activity.defn(name="notify_status")
+    async def notify_status(self, data: NotifyInput) -> None:
+        self.notifications.append(data.stage.value)
+
+    @activity.defn(name="deliver_result")
+    async def deliver_result(self, data: DeliverInput) -> DeliveryOutcome:
+        if self.blocked:
+            return DeliveryOutcome(delivered=False, failure="blocked")
+        self.deliveries.append([f.url for f in data.files])
+        return DeliveryOutcome(delivered=True, file_ids=["file-1"], method="url")

@@ -1,0 +1,1 @@
+"""Temporal workflows. Thin modules: decisions here, every side effect in activities/."""

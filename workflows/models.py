@@ -1,0 +1,228 @@
+"""Pydantic models crossing the workflow/activity boundary (the single argument of each call).
+
+Media bytes never appear here: only Telegram file ids and URLs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Lang = Literal["ru", "en"]
+
+
+class Stage(StrEnum):
+    """Where a generation is; also the ``GenerationStage`` search attribute and the DB ``stage`` column."""
+
+    VALIDATING = "validating"
+    HOLDING = "holding"
+    PREPARING = "preparing"
+    SUBMITTING = "submitting"
+    WAITING = "waiting_kie"
+    SETTLING = "settling"
+    DELIVERING = "delivering"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class Outcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"  # nothing was held: bad input or not enough credits
+
+
+class Reason(StrEnum):
+    """Why a generation did not succeed; the bot and activities phrase each in the user's language."""
+
+    INVALID_INPUT = "invalid_input"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    FREE_LIMIT_REACHED = "free_limit_reached"
+    INPUT_MEDIA_FAILED = "input_media_failed"
+    KIE_REJECTED = "kie_rejected"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    GENERATION_FAILED = "generation_failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+
+
+# ---- workflow input / output / query ---------------------------------------------------------------------
+
+
+class GenerationRequest(BaseModel):
+    user_id: int
+    chat_id: int
+    request_key: str = Field(min_length=1, max_length=64)
+    model_id: str
+    inputs: dict[str, Any]
+    language: Lang = "en"
+    status_message_id: int | None = None
+
+
+class ResultFile(BaseModel):
+    url: str
+    media_type: Literal["image", "video", "audio", "unknown"] = "unknown"
+    title: str | None = None
+
+
+class GenerationResult(BaseModel):
+    generation_id: str
+    outcome: Outcome
+    reason: Reason | None = None
+    detail: str | None = None  # e.g. KIE's failure message or the validation errors, for operators
+    price: int = 0
+    charged: bool = False
+    task_id: str | None = None
+    files: list[ResultFile] = Field(default_factory=list)
+    delivered: bool = False
+
+
+class GenerationStatus(BaseModel):
+    """What the ``status`` query returns: the whole state an operator or the bot needs."""
+
+    generation_id: str
+    stage: Stage
+    model_id: str
+    price: int | None = None
+    free: bool = False
+    task_ids: list[str] = Field(default_factory=list)
+    progress: float | None = None
+    callbacks_received: int = 0
+    polls: int = 0
+    cancel_requested: bool = False
+    result: GenerationResult | None = None
+
+
+class KieCallbackSignal(BaseModel):
+    """Sent by the webhook server. A notification only: the workflow confirms with KIE's status endpoint."""
+
+    task_id: str
+    callback_type: str | None = None
+
+
+class CancelResult(BaseModel):
+    accepted: bool
+    stage: Stage
+
+
+# ---- activity arguments and results ----------------------------------------------------------------------
+
+
+class ValidateInput(BaseModel):
+    generation_id: str
+    request: GenerationRequest
+
+
+class ValidatedGeneration(BaseModel):
+    ok: bool
+    errors: list[dict[str, Any]] = Field(default_factory=list)  # catalog FieldErrors, for the user's message
+    api: str = ""
+    format: str = ""
+    output: str = ""
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    media_fields: list[str] = Field(default_factory=list)
+    price: int = 0
+    free: bool = False
+    free_daily_allowance: int | None = None
+    deadline_seconds: int = 900
+
+
+class HoldInput(BaseModel):
+    generation_id: str
+    user_id: int
+    amount: int
+    free: bool
+    free_daily_allowance: int | None = None
+
+
+class HoldOutcome(BaseModel):
+    ok: bool
+    reason: Reason | None = None
+    available: int = 0
+    shortfall: int = 0
+
+
+class PrepareInput(BaseModel):
+    generation_id: str
+    model_id: str
+    inputs: dict[str, Any]
+    media_fields: list[str]
+
+
+class SubmitInput(BaseModel):
+    generation_id: str
+    model_id: str
+    inputs: dict[str, Any]
+
+
+class SubmitOutcome(BaseModel):
+    ok: bool
+    task_id: str | None = None
+    reason: Reason | None = None
+    detail: str | None = None
+
+
+class StatusInput(BaseModel):
+    generation_id: str
+    model_id: str
+    task_id: str
+
+
+class TaskCheck(BaseModel):
+    task_id: str
+    state: Literal["in_progress", "succeeded", "failed", "unknown"]
+    files: list[ResultFile] = Field(default_factory=list)
+    progress: float | None = None
+    fail_code: str | None = None
+    fail_message: str | None = None
+
+
+class SettleInput(BaseModel):
+    generation_id: str
+    user_id: int
+    success: bool
+    free: bool
+    amount: int
+    outcome: Outcome
+    reason: Reason | None = None
+    detail: str | None = None
+    task_id: str | None = None
+    files: list[ResultFile] = Field(default_factory=list)
+
+
+class NotifyInput(BaseModel):
+    """Best-effort edit of the chat's status message."""
+
+    generation_id: str
+    chat_id: int
+    message_id: int | None
+    language: Lang
+    stage: Stage
+    model_id: str
+    progress: float | None = None
+    cancellable: bool = False
+    reason: Reason | None = None
+    shortfall: int | None = None
+    detail_key: str | None = None
+
+
+class DeliverInput(BaseModel):
+    generation_id: str
+    chat_id: int
+    language: Lang
+    model_id: str
+    status_message_id: int | None
+    files: list[ResultFile]
+    price: int
+
+
+class DeliveryOutcome(BaseModel):
+    delivered: bool
+    file_ids: list[str] = Field(default_factory=list)
+    method: str | None = None  # url / upload / document / link
+    failure: str | None = None  # blocked / too_large / ...
