@@ -1,0 +1,1 @@
+"""Temporal activities: classes that own their clients (asyncpg pool, KIE session, aiogram Bot)."""

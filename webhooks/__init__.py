@@ -1,0 +1,1 @@
+"""The KIE callback receiver: verifies, parses tolerantly, signals the generation workflow, answers fast."""

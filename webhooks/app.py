@@ -1,0 +1,167 @@
+"""aiohttp application: ``POST /kie/callback/{workflow_id}``, ``GET /healthz``, ``GET /readyz``.
+
+A callback is a notification: the workflow confirms the outcome with KIE's status endpoint before any money
+moves, so this server only has to make sure the notification is ours and for a real generation.
+Answers: 200 signalled (or the generation already finished); 400 malformed; 403 bad URL token; 401 bad KIE
+signature; 404 no such generation; 413 too large; 503 Temporal unreachable (KIE retries).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+from aiohttp import web
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from kie.callbacks import extract_task_id
+from kie.signature import verify_callback_token, verify_kie_signature
+from workflows.models import KieCallbackSignal
+
+log = logging.getLogger("webhooks")
+
+WORKFLOW_ID = re.compile(r"^gen-\d{1,20}-[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass
+class WebhookConfig:
+    callback_secret: str
+    kie_hmac_key: str | None = None
+    signature_window_seconds: int = 300
+    max_body_bytes: int = 1_000_000
+
+
+CLIENT = web.AppKey("temporal_client", Client)
+POOL = web.AppKey("pool", asyncpg.Pool)
+CONFIG = web.AppKey("config", WebhookConfig)
+
+
+def _answer(status: int, outcome: str) -> web.Response:
+    return web.json_response({"ok": status < 400, "outcome": outcome}, status=status)
+
+
+async def kie_callback(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    workflow_id = request.match_info["workflow_id"]
+    if not WORKFLOW_ID.match(workflow_id):
+        return _answer(404, "unknown_generation")
+    if not verify_callback_token(config.callback_secret, workflow_id, request.query.get("t")):
+        log.warning("callback with a bad URL token", extra={"workflow_id": workflow_id})
+        return _answer(403, "bad_token")
+    if request.content_length is not None and request.content_length > config.max_body_bytes:
+        return _answer(413, "too_large")
+    raw = await _read_limited(request, config.max_body_bytes)
+    if raw is None:
+        return _answer(413, "too_large")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _answer(400, "malformed_json")
+    if not isinstance(body, dict):
+        return _answer(400, "malformed_json")
+    task_id = extract_task_id(body)
+    if not task_id:
+        return _answer(400, "no_task_id")
+    if config.kie_hmac_key and not verify_kie_signature(
+        config.kie_hmac_key,
+        task_id,
+        request.headers.get("X-Webhook-Timestamp"),
+        request.headers.get("X-Webhook-Signature"),
+        now=time.time(),
+        window_seconds=config.signature_window_seconds,
+    ):
+        log.warning("callback with a bad KIE signature", extra={"workflow_id": workflow_id})
+        return _answer(401, "bad_signature")
+
+    data = body.get("data")
+    callback_type = data.get("callbackType") if isinstance(data, dict) else None
+    signal = KieCallbackSignal(
+        task_id=task_id, callback_type=str(callback_type)[:32] if isinstance(callback_type, str) else None
+    )
+    handle = request.app[CLIENT].get_workflow_handle(workflow_id)
+    try:
+        await handle.signal("kie_callback", signal)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return await _closed_or_unknown(request, workflow_id, err)
+        if err.status in (
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+            RPCStatusCode.CANCELLED,
+        ):
+            log.error("Temporal unreachable; KIE will retry", extra={"workflow_id": workflow_id})
+            return _answer(503, "temporal_unavailable")
+        raise
+    log.info("callback signalled", extra={"workflow_id": workflow_id, "kie_task_id": task_id})
+    return _answer(200, "signalled")
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None past ``limit`` bytes (chunked bodies have no Content-Length to check first)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _closed_or_unknown(request: web.Request, workflow_id: str, err: RPCError) -> web.Response:
+    # A finished generation still gets 200, or KIE would retry for nothing. Temporal forgets closed ids after
+    # retention; the generations row remembers them.
+    if "completed" in err.message:
+        return _answer(200, "already_finished")
+    exists = await request.app[POOL].fetchval("SELECT 1 FROM generations WHERE id = $1", workflow_id)
+    if exists:
+        return _answer(200, "already_finished")
+    return _answer(404, "unknown_generation")
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return _answer(200, "alive")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await request.app[CLIENT].workflow_service.get_system_info(
+            GetSystemInfoRequest(), timeout=timedelta(seconds=2)
+        )
+    except Exception:
+        return _answer(503, "temporal_unreachable")
+    try:
+        await request.app[POOL].fetchval("SELECT 1", timeout=2)
+    except Exception:
+        return _answer(503, "database_unreachable")
+    return _answer(200, "ready")
+
+
+@web.middleware
+async def unexpected_errors(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        # Something we did not foresee: a 503 makes KIE retry later instead of dropping the callback.
+        log.exception("callback handling failed", extra={"path": request.path})
+        return _answer(503, "internal_error")
+
+
+def create_app(client: Client, pool: asyncpg.Pool, config: WebhookConfig) -> web.Application:
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[unexpected_errors])
+    app[CLIENT] = client
+    app[POOL] = pool
+    app[CONFIG] = config
+    app.router.add_post("/kie/callback/{workflow_id}", kie_callback)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,49 @@
+"""The one way to start a generation: the bot, tests and benchmarks all go through here."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from workflows.generation import (
+    GENERATION_STAGE,
+    KIE_MODEL,
+    TELEGRAM_USER_ID,
+    GenerationWorkflow,
+    generation_id,
+)
+from workflows.models import GenerationRequest, GenerationResult, Stage
+
+
+async def start_generation(
+    client: Client, request: GenerationRequest, *, task_queue: str
+) -> WorkflowHandle[GenerationWorkflow, GenerationResult]:
+    """Start (or attach to) the generation for this confirmation.
+
+    The id comes from the user and the request key, so a double tap or a re-delivered update lands on the
+    same workflow: USE_EXISTING while it runs, REJECT_DUPLICATE once it has closed.
+    """
+    workflow_id = generation_id(request.user_id, request.request_key)
+    try:
+        return await client.start_workflow(
+            GenerationWorkflow.run,
+            request,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    GENERATION_STAGE.value_set(Stage.VALIDATING.value),
+                    TELEGRAM_USER_ID.value_set(str(request.user_id)),
+                    KIE_MODEL.value_set(request.model_id),
+                ]
+            ),
+            # What operators read first in the Temporal UI; ids only, never the prompt.
+            static_summary=f"{request.model_id} for user {request.user_id}",
+            static_details=f"model `{request.model_id}` · chat `{request.chat_id}`",
+            result_type=GenerationResult,
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(workflow_id, result_type=GenerationResult)
