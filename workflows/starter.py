@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from workflows.generation import (
@@ -35,9 +40,9 @@ async def start_generation(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [
-                    GENERATION_STAGE.value_set(Stage.VALIDATING.value),
-                    TELEGRAM_USER_ID.value_set(str(request.user_id)),
-                    KIE_MODEL.value_set(request.model_id),
+                    SearchAttributePair(GENERATION_STAGE, Stage.VALIDATING.value),
+                    SearchAttributePair(TELEGRAM_USER_ID, str(request.user_id)),
+                    SearchAttributePair(KIE_MODEL, request.model_id),
                 ]
             ),
             # What operators read first in the Temporal UI; ids only, never the prompt.
