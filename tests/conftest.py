@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.fixtures.postgres",
+    "tests.fixtures.ledger",
+    "tests.fixtures.temporal",
 ]

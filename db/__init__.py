@@ -1,0 +1,53 @@
+"""Postgres for Genflow: migrations, the credit ledger, generation records and the money invariant.
+
+Typical use::
+
+    pool = await create_pool(dsn)      # jsonb <-> dict codec set on every connection
+    await migrate(dsn)
+    ledger, generations = Ledger(pool), Generations(pool)
+"""
+
+from db.errors import (
+    HoldClosed,
+    IdempotencyConflict,
+    InsufficientCredits,
+    InvalidAmount,
+    InvalidArgument,
+    LedgerError,
+    MigrationError,
+    RefundExceedsCharge,
+    UnknownHold,
+    UnknownUser,
+)
+from db.generations import GenerationRecord, Generations, GenerationStatus
+from db.invariant import Violation, check_invariant
+from db.ledger import Balance, CreditKind, Hold, Ledger, Movement, MovementKind, User
+from db.migrate import migrate
+from db.pool import create_pool
+
+__all__ = [
+    "Balance",
+    "CreditKind",
+    "GenerationRecord",
+    "GenerationStatus",
+    "Generations",
+    "Hold",
+    "HoldClosed",
+    "IdempotencyConflict",
+    "InsufficientCredits",
+    "InvalidAmount",
+    "InvalidArgument",
+    "Ledger",
+    "LedgerError",
+    "MigrationError",
+    "Movement",
+    "MovementKind",
+    "RefundExceedsCharge",
+    "UnknownHold",
+    "UnknownUser",
+    "User",
+    "Violation",
+    "check_invariant",
+    "create_pool",
+    "migrate",
+]
