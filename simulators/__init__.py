@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services Genflow talks to (KIE, Telegram), for tests and demos."""

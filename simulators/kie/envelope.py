@@ -1,0 +1,54 @@
+"""KIE's answer envelope ``{"code", "msg", "data"}`` and the Bearer-auth middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from simulators.kie.config import KieSimConfig
+
+CONFIG_KEY: web.AppKey[Callable[[], KieSimConfig]] = web.AppKey("kie_sim_config")
+
+# HTTP statuses KIE really uses for these codes, whatever the body says (CONTRACT "Basics").
+_ALWAYS_REAL_HTTP = frozenset({401, 429})
+
+
+def reply(code: int, msg: str, data: Any = None, *, http_status: int = 200, **extra: Any) -> web.Response:
+    return web.json_response({"code": code, "msg": msg, "data": data, **extra}, status=http_status)
+
+
+def error(config: KieSimConfig, code: int, msg: str, *, with_data: bool = True) -> web.Response:
+    """An envelope error; the HTTP status mirrors the code only when it must or when configured."""
+    status = code if code in _ALWAYS_REAL_HTTP or config.mirror_http_status else 200
+    body: dict[str, Any] = {"code": code, "msg": msg}
+    if with_data:
+        body["data"] = None
+    return web.json_response(body, status=status)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """KIE's API and upload routes need ``Authorization: Bearer <key>``; files and /_sim do not."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    config = request.app[CONFIG_KEY]()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or (config.api_key is not None and token != config.api_key):
+        # Exactly KIE's body for a missing/invalid key (fixtures/error_401_missing_headers.json).
+        return web.json_response({"code": 401, "msg": "You do not have access permissions"}, status=401)
+    return await handler(request)
+
+
+async def json_body(request: web.Request) -> dict[str, Any] | None:
+    """The request's JSON object, or None when it is not one."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
