@@ -1,0 +1,33 @@
+"""The model catalog: which KIE models the bot offers, their inputs, formats and prices.
+
+Data lives in ``catalog/data`` (models/*.json, formats.toml, prices.toml) and is editable without code;
+``get_catalog()`` loads and cross-checks it once per process.
+
+    catalog = get_catalog()
+    inputs = catalog.validate("nano-banana-pro", {"prompt": "a cat", "resolution": "4K"})
+    catalog.price("nano-banana-pro", inputs).credits  # 24
+"""
+
+from catalog.catalog import Catalog
+from catalog.errors import CatalogDataError, FieldError, Rule, UnknownFormat, UnknownModel, ValidationFailed
+from catalog.loading import get_catalog, load_catalog
+from catalog.pricing import Price, PriceRule
+from catalog.specs import ConditionalRule, FormatSpec, InputSpec, ModelSpec
+
+__all__ = [
+    "Catalog",
+    "CatalogDataError",
+    "ConditionalRule",
+    "FieldError",
+    "FormatSpec",
+    "InputSpec",
+    "ModelSpec",
+    "Price",
+    "PriceRule",
+    "Rule",
+    "UnknownFormat",
+    "UnknownModel",
+    "ValidationFailed",
+    "get_catalog",
+    "load_catalog",
+]

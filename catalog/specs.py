@@ -1,0 +1,190 @@
+"""What the catalog knows about a model: its inputs, texts and rules, as frozen pydantic models.
+
+The data lives in ``catalog/data/models/*.json`` (one file per model); these classes are its schema, so a typo
+in a data file fails loudly at load time instead of reaching KIE.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+LANGUAGES = ("ru", "en")
+FALLBACK_LANGUAGE = "en"
+
+Api = Literal["market", "veo", "runway", "suno", "gpt4o_image", "flux_kontext"]
+Output = Literal["image", "video", "audio"]
+InputType = Literal["string", "boolean", "number", "integer", "array"]
+ItemType = Literal["uri", "string", "object"]
+
+
+def _has_all_languages(text: dict[str, str]) -> dict[str, str]:
+    missing = [lang for lang in LANGUAGES if not text.get(lang, "").strip()]
+    if missing:
+        raise ValueError(f"missing text for language(s): {', '.join(missing)}")
+    return text
+
+
+LocalizedText = Annotated[dict[str, str], AfterValidator(_has_all_languages)]
+"""Text per language code; ``ru`` and ``en`` are required."""
+
+
+def localized(text: dict[str, str], lang: str) -> str:
+    """``text`` in ``lang``, falling back to English for languages we have no text for."""
+    return text.get(lang) or text[FALLBACK_LANGUAGE]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_MISSING = object()
+
+# The constraints a conditional rule may tighten; they share names with InputSpec fields.
+CONSTRAINT_KEYS = ("enum", "minimum", "maximum", "min_length", "max_length", "min_items", "max_items")
+
+
+class InputSpec(_Frozen):
+    """One input of a model, as KIE documents it plus what the bot needs to render a form.
+
+    ``system`` inputs are filled by the product, never by the user: ``callBackUrl`` is added by the KIE
+    adapter; the others carry the value we always send in ``default`` (no default: never sent).
+    For an array of ``{text: ...}`` objects (ElevenLabs dialogue), ``min_length``/``max_length`` count the
+    characters of all the texts together.
+    """
+
+    name: str
+    type: InputType
+    required: bool = False
+    default: Any = None
+    enum: list[Any] | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1)
+    min_items: int | None = Field(default=None, ge=0)
+    max_items: int | None = Field(default=None, ge=1)
+    items: ItemType | None = None
+    media: bool = False  # set from ModelSpec.media_inputs: the user sends a file (Telegram file id or URL)
+    system: bool = False
+    deprecated: bool = False
+    task_id: bool = False  # the value is a KIE taskId of an earlier generation (e.g. Veo extend)
+    title: LocalizedText
+    description: str = ""
+
+    def title_for(self, lang: str) -> str:
+        return localized(self.title, lang)
+
+
+class ConditionalRule(_Frozen):
+    """A model-specific rule: when every ``when`` input has the given value (null: the input is absent),
+    the ``require`` inputs become required and ``constrain`` tightens limits, e.g. Suno custom mode needs a
+    style and a title; Runway's 10-second videos are 720p only. ``reason`` is shown to the user."""
+
+    when: dict[str, Any]
+    require: list[str] = []
+    constrain: dict[str, dict[str, Any]] = {}
+    reason: LocalizedText
+
+    def applies_to(self, values: dict[str, Any]) -> bool:
+        return all(
+            (name not in values) if expected is None else values.get(name, _MISSING) == expected
+            for name, expected in self.when.items()
+        )
+
+
+class ModelSpec(_Frozen):
+    """A KIE model as the bot offers it. ``inputs`` keep the documentation's order."""
+
+    id: str
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")  # short and ASCII: fits Telegram callback data
+    position: int = 100  # menu order within the format
+    title: LocalizedText
+    description: LocalizedText
+    api: Api
+    format: str
+    output: Output
+    enabled: bool = True
+    endpoint: str
+    status_endpoint: str
+    doc_page: str = ""
+    inputs: dict[str, InputSpec]
+    media_inputs: list[str] = []
+    # Media nested inside other inputs, e.g. "kling_elements[].element_input_urls": recorded, not offered.
+    nested_media_inputs: list[str] = []
+    rules: list[ConditionalRule] = []
+    example: dict[str, Any]
+    notes: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_inputs(cls, data: Any) -> Any:
+        # The data files key inputs by name and list media fields once; fill both into each InputSpec.
+        if isinstance(data, dict) and isinstance(data.get("inputs"), dict):
+            media = set(data.get("media_inputs") or [])
+            data = dict(data)
+            data["inputs"] = {
+                name: {**spec, "name": name, "media": name in media} if isinstance(spec, dict) else spec
+                for name, spec in data["inputs"].items()
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _check_references(self) -> ModelSpec:
+        unknown = [name for name in self.media_inputs if name not in self.inputs]
+        for rule in self.rules:
+            unknown += [
+                name for name in (*rule.when, *rule.require, *rule.constrain) if name not in self.inputs
+            ]
+            unknown += [
+                f"{name}.{key}"
+                for name, limits in rule.constrain.items()
+                for key in limits
+                if key not in CONSTRAINT_KEYS
+            ]
+        if unknown:
+            raise ValueError(f"unknown input(s) or constraint(s) referenced: {', '.join(unknown)}")
+        return self
+
+    @property
+    def user_inputs(self) -> dict[str, InputSpec]:
+        """Inputs the user may send (everything but system fields), in documentation order."""
+        return {name: spec for name, spec in self.inputs.items() if not spec.system}
+
+    @property
+    def required_inputs(self) -> dict[str, InputSpec]:
+        """User inputs KIE requires. Those with a default need no answer from the user."""
+        return {name: spec for name, spec in self.user_inputs.items() if spec.required}
+
+    @property
+    def optional_inputs(self) -> dict[str, InputSpec]:
+        return {name: spec for name, spec in self.user_inputs.items() if not spec.required}
+
+    @property
+    def system_inputs(self) -> dict[str, InputSpec]:
+        return {name: spec for name, spec in self.inputs.items() if spec.system}
+
+    def title_for(self, lang: str) -> str:
+        return localized(self.title, lang)
+
+    def description_for(self, lang: str) -> str:
+        return localized(self.description, lang)
+
+
+class FormatSpec(_Frozen):
+    """A menu bucket (text-to-image, ...) with the per-format generation deadline."""
+
+    id: str
+    title: LocalizedText
+    deadline_seconds: int = Field(gt=0)
+    usual_seconds: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _usual_within_deadline(self) -> FormatSpec:
+        if self.usual_seconds > self.deadline_seconds:
+            raise ValueError("usual_seconds must not exceed deadline_seconds")
+        return self
+
+    def title_for(self, lang: str) -> str:
+        return localized(self.title, lang)
