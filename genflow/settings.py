@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: AnyHttpUrl | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Webhook mode for the bot when set (e.g. https://bot.example.com); long polling otherwise.
+    telegram_webhook_url: AnyHttpUrl | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    bot_host: str = "127.0.0.1"
+    bot_port: int = Field(default=8082, ge=1, le=65535)  # webhook mode and /metrics
+    # Per-user limits
+    bot_max_in_progress: int = Field(default=3, ge=1)
+    bot_flood_rate_per_second: float = Field(default=1.0, gt=0)
+    bot_flood_burst: int = Field(default=5, ge=1)
+    # Local web chat (served by the Telegram simulator under `make run`)
+    webchat_port: int = Field(default=8088, ge=1, le=65535)
+
+    # Operations
+    worker_metrics_port: int | None = Field(default=9464, ge=1, le=65535)
+    kie_credits_alert_threshold: int = Field(default=1000, ge=0)
 
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
