@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.ledger",
     "tests.fixtures.temporal",
+    "tests.fixtures.system",
 ]

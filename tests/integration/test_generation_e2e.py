@@ -9,7 +9,7 @@ import pytest
 
 from catalog import get_catalog
 from simulators.telegram.testing import make_png
-from tests.integration.conftest import System, finished
+from tests.fixtures.system import System, finished
 from workflows.models import Outcome, Stage
 
 ASSETS = Path(__file__).resolve().parents[2] / "simulators" / "kie" / "assets"
