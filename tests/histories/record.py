@@ -1,0 +1,131 @@
+"""Record the histories replayed by tests/test_replay.py: `python -m tests.histories.record`.
+
+Run it after a deliberate change to GenerationWorkflow, review the diff, and commit the new JSON files next to
+the old ones when the old histories must still replay (they are what running workflows look like).
+Main paths run on the dev server (search attributes, as in production); the deadline path needs
+time-skipping, where the workflow runs without search attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from genflow.embedded import temporal_cli, temporal_test_server
+from tests.fixtures.temporal import SEARCH_ATTRIBUTES
+from tests.workflows.fakes import FakeWorld
+from workflows.generation import GenerationWorkflow, kie_task_queue
+from workflows.models import GenerationRequest, KieCallbackSignal, Stage
+from workflows.starter import start_generation
+
+HERE = Path(__file__).parent
+QUEUE = "record-histories"
+
+Scenario = Callable[[FakeWorld, WorkflowHandle], Awaitable[None]]
+
+
+async def wait_stage(handle: WorkflowHandle, stage: Stage) -> None:
+    for _ in range(500):
+        if (await handle.query(GenerationWorkflow.status)).stage == stage:
+            return
+        await asyncio.sleep(0.02)
+    raise RuntimeError(f"{handle.id} never reached {stage}")
+
+
+async def callback_success(world: FakeWorld, handle: WorkflowHandle) -> None:
+    await wait_stage(handle, Stage.WAITING)
+    world.tasks["task-1"].state = "succeeded"
+    await handle.signal(GenerationWorkflow.kie_callback, KieCallbackSignal(task_id="task-1"))
+    await handle.signal(GenerationWorkflow.kie_callback, KieCallbackSignal(task_id="task-1"))
+
+
+async def lost_answer(world: FakeWorld, handle: WorkflowHandle) -> None:
+    await wait_stage(handle, Stage.WAITING)
+    world.tasks["task-1"].state = "succeeded"
+    await handle.signal(GenerationWorkflow.kie_callback, KieCallbackSignal(task_id="task-1"))
+
+
+async def cancel_while_preparing(world: FakeWorld, handle: WorkflowHandle) -> None:
+    await wait_stage(handle, Stage.PREPARING)
+    await handle.execute_update(GenerationWorkflow.cancel)
+
+
+async def nothing(world: FakeWorld, handle: WorkflowHandle) -> None:
+    return None
+
+
+def scenarios() -> dict[str, tuple[Callable[[FakeWorld], None], Scenario, dict]]:
+    def media(world: FakeWorld) -> None:
+        world.media_fields = ["image_url"]
+        world.prepare_gate = asyncio.Event()
+
+    return {
+        "success_callback": (lambda w: None, callback_success, {}),
+        "success_polling": (lambda w: setattr(w, "finish_on_submit", "succeeded"), nothing, {}),
+        "kie_rejected": (lambda w: setattr(w, "submit_script", ["reject"]), nothing, {}),
+        "lost_answer_two_tasks": (lambda w: setattr(w, "submit_script", ["lost", "ok"]), lost_answer, {}),
+        "cancel_before_submission": (media, cancel_while_preparing, {"image_url": "file-1"}),
+        "insufficient_credits": (lambda w: setattr(w, "balance", 1), nothing, {}),
+        "blocked_user": (
+            lambda w: (setattr(w, "finish_on_submit", "succeeded"), setattr(w, "blocked", True)),
+            nothing,
+            {},
+        ),
+    }
+
+
+async def record(client: Client, name: str, setup, drive: Scenario, extra: dict, *, starter: bool) -> None:
+    world = FakeWorld(client=client)
+    setup(world)
+    queue = f"{QUEUE}-{uuid.uuid4().hex[:6]}"
+    request = GenerationRequest(
+        user_id=42,
+        chat_id=42,
+        request_key=name.replace("_", "-"),
+        model_id="m",
+        inputs={"prompt": "a cat", **extra},
+        status_message_id=7,
+    )
+    main = Worker(client, task_queue=queue, workflows=[GenerationWorkflow], activities=world.activities)
+    kie = Worker(client, task_queue=kie_task_queue(queue), activities=[world.submit_task])
+    async with main, kie:
+        if starter:
+            handle = await start_generation(client, request, task_queue=queue)
+        else:
+            handle = await client.start_workflow(
+                GenerationWorkflow.run, request, id=f"gen-42-{name}", task_queue=queue
+            )
+        await drive(world, handle)
+        await handle.result()
+    history = await handle.fetch_history()
+    (HERE / f"{name}.json").write_text(history.to_json())
+    print(f"recorded {name}: {len(history.events)} events")
+
+
+async def main() -> None:
+    async with await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=SEARCH_ATTRIBUTES,
+    ) as env:
+        for name, (setup, drive, extra) in scenarios().items():
+            await record(env.client, name, setup, drive, extra, starter=True)
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server()
+    ) as env:
+        await record(env.client, "deadline_refund", lambda w: None, nothing, {}, starter=False)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.stdout.flush()
+    os._exit(0)
