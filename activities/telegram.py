@@ -8,6 +8,7 @@ Error classes follow Telegram's: 429 waits exactly ``retry_after``; 403 means th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import aiohttp
@@ -133,7 +134,13 @@ class TelegramActivities:
             else:
                 for index, file in enumerate(files[len(sent) :], start=len(sent)):
                     file_id, method = await self._call(
-                        self._send_one(data.chat_id, file, caption if index == 0 else None, data.language)
+                        self._send_one(
+                            data.chat_id,
+                            file,
+                            caption if index == 0 else None,
+                            data.language,
+                            beat=lambda: activity.heartbeat(sent),
+                        )
                     )
                     sent.append(file_id)
                     methods.append(method)
@@ -151,7 +158,7 @@ class TelegramActivities:
         return DeliveryOutcome(delivered=True, file_ids=sent, method=",".join(sorted(set(methods))))
 
     async def _send_one(
-        self, chat_id: int, file: ResultFile, caption: str | None, lang: str
+        self, chat_id: int, file: ResultFile, caption: str | None, lang: str, *, beat: Callable[[], None]
     ) -> tuple[str, str]:
         try:
             return _file_id(await self._send(chat_id, file.media_type, file.url, caption)), "url"
@@ -159,7 +166,7 @@ class TelegramActivities:
             log.info("Telegram could not fetch the URL, uploading instead: %s", err.message)
         except TelegramEntityTooLarge:
             pass
-        data = await self._download(file.url)
+        data = await self._download(file.url, beat)
         limit = PHOTO_UPLOAD_LIMIT if file.media_type == "image" else FILE_UPLOAD_LIMIT
         name = file.url.rsplit("/", 1)[-1].split("?")[0] or "result"
         if data is not None and len(data) <= limit:
@@ -197,14 +204,23 @@ class TelegramActivities:
         messages = await self.bot.send_media_group(chat_id, media)
         return [_file_id(m) for m in messages]
 
-    async def _download(self, url: str) -> bytes | None:
+    async def _download(self, url: str, beat: Callable[[], None]) -> bytes | None:
+        """The whole file, or up to one byte past the upload limit (enough to know it is too big)."""
+        chunks: list[bytes] = []
+        size = 0
         try:
-            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=120)) as response:
+            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=300)) as response:
                 if response.status != 200:
                     return None
-                return await response.content.read(FILE_UPLOAD_LIMIT + 1)
+                async for chunk in response.content.iter_chunked(1024 * 1024):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    beat()  # keeps the list of files already sent in the heartbeat details
+                    if size > FILE_UPLOAD_LIMIT:
+                        break
         except (aiohttp.ClientError, TimeoutError):
             return None
+        return b"".join(chunks)
 
     async def _best_effort_delete(self, chat_id: int, message_id: int) -> None:
         try:
