@@ -242,14 +242,26 @@ def _redact(url: str) -> str:
     return url
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     from pydantic import ValidationError
 
+    parser = argparse.ArgumentParser(
+        prog="python -m genflow.stack", description="Run Genflow on this machine."
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=ROOT / ".data", help="state directory (default .data/)"
+    )
+    parser.add_argument("--free-ports", action="store_true", help="pick free ports instead of the defaults")
+    args = parser.parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as error:
         exit_invalid(describe_error(error))
-    stack = Stack(ROOT / ".data", settings=settings)
+    stack = Stack(
+        args.data_dir.resolve(), settings=settings, ports=Ports.free() if args.free_ports else Ports()
+    )
     stopping = False
 
     def _stop(signum: int, _frame: object) -> None:
