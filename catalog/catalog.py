@@ -6,8 +6,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from catalog.errors import FieldError, UnknownFormat, UnknownModel, ValidationFailed
+from catalog.media import accept_limits
+from catalog.media import check_media as check_media_file
+from catalog.messages import media_hint
 from catalog.pricing import Price, PriceRule, compute_price, describe_price, starting_price
-from catalog.specs import FormatSpec, ModelSpec
+from catalog.specs import FormatSpec, MediaAccept, ModelSpec
 from catalog.validation import validate_inputs
 
 
@@ -53,6 +56,47 @@ class Catalog:
         if not spec.enabled:
             raise ValidationFailed(spec.id, [FieldError(field="", rule="disabled_model")])
         return validate_inputs(spec, inputs)
+
+    # --- files the user sends for media inputs ------------------------------------------------------
+
+    def media_accept(self, model_id: str, field: str) -> MediaAccept | None:
+        """What a media input accepts (kinds, MIME types, size); None for a field that takes no file."""
+        spec = self.get(model_id).inputs.get(field)
+        return spec.accept if spec is not None and spec.media else None
+
+    def media_kind(self, model_id: str, field: str) -> list[str]:
+        """The kinds of media a field takes: ``["image"]``, ``["video"]``, ``["audio"]``; [] for no file.
+
+        For the bot's prompt: image → "Send a photo", video → "Send a video", audio → "Send an audio file
+        or a voice message" (``media_hint`` has the whole sentence).
+        """
+        accept = self.media_accept(model_id, field)
+        return list(accept.kinds) if accept else []
+
+    def media_hint(self, model_id: str, field: str, lang: str) -> str:
+        """What to send, e.g. "Send a photo or an image file (JPEG, PNG, WebP) up to 10 MB."."""
+        accept = self.media_accept(model_id, field)
+        if accept is None:
+            raise ValueError(f"{model_id}: {field!r} is not a media input")
+        return media_hint(accept_limits(accept), lang)
+
+    def check_media(
+        self, model_id: str, field: str, *, kind: str, mime_type: str | None, size: int | None
+    ) -> FieldError | None:
+        """Why a file the user sent does not fit a media input, or None when it does.
+
+        ``kind`` is how Telegram delivered it: "photo", "document", "video", "video_note", "audio",
+        "voice" or "animation"; ``mime_type`` and ``size`` (bytes) as Telegram reports them (None when it
+        does not). Rules: ``media_kind``, ``media_type``, ``media_size``; ``unknown_field`` for a field that
+        takes no file, ``disabled_model`` for a switched-off model. ``.message(lang)`` says what is accepted.
+        """
+        spec = self.get(model_id)
+        if not spec.enabled:
+            return FieldError(field="", rule="disabled_model")
+        field_spec = spec.inputs.get(field)
+        if field_spec is None or not field_spec.media or field_spec.system:
+            return FieldError(field=field, rule="unknown_field", limits={"allowed": list(spec.media_inputs)})
+        return check_media_file(field_spec, kind=kind, mime_type=mime_type, size=size)
 
     def price_rule(self, model_id: str) -> PriceRule:
         self.get(model_id)

@@ -25,6 +25,11 @@ Rule = Literal[
     "unknown_field",  # the model has no such input; limits {"allowed": [user input names]}
     "system_field",  # the product fills this input, the user may not
     "disabled_model",  # the model is switched off in the catalog
+    # A file the user sent for a media input (Catalog.check_media); limits {"kinds", "mime_types",
+    # "formats", "max_bytes", "max_mb"} say what is accepted.
+    "media_kind",  # not the kind of media the input takes (a video for a photo); actual: what was sent
+    "media_type",  # the right kind in a format the model does not read (a GIF); actual: the MIME type
+    "media_size",  # larger than the model's per-file limit or Telegram's 20 MB; actual: the size in bytes
 ]
 
 

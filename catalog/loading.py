@@ -108,6 +108,11 @@ def _check_model(model: ModelSpec) -> list[str]:
             problems += [
                 f"input {name!r} default: {e.message('en')}" for e in check_value(field, field.default)
             ]
+    for name, field in model.inputs.items():
+        if field.media and field.accept is None:
+            problems.append(f"input {name!r}: a media input needs `accept` (kinds, mime_types, max_mb)")
+        if not field.media and field.accept is not None:
+            problems.append(f"input {name!r}: `accept` on an input that is not in media_inputs")
     for index, rule in enumerate(model.rules):
         # `when` compares with validated values, so it must be written exactly as KIE's type ("10", not 10).
         for name, value in rule.when.items():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from catalog.mediatypes import format_name
+
 if TYPE_CHECKING:
     from catalog.errors import FieldError
 
@@ -98,9 +100,69 @@ def _counted_en(n: int, what: str) -> str:
     return plural_en(n, *forms[what])
 
 
+def _megabytes(size: int | float, lang: str) -> str:
+    """A size in bytes as decimal megabytes, rounded up to a tenth: never shown at the limit it broke."""
+    tenths = -(-int(size) // 100_000)
+    return format_value(tenths / 10 if tenths % 10 else tenths // 10, lang)
+
+
+def media_hint(limits: dict[str, Any], lang: str) -> str:
+    """What to send, e.g. "Send a photo or an image file (JPEG, PNG, WebP) up to 10 MB."."""
+    lang = _lang(lang)
+    kinds = list(limits.get("kinds") or [])
+    mime_types = set(limits.get("mime_types") or [])
+    formats = ", ".join(limits.get("formats") or [])
+    formats = f" ({formats})" if formats else ""
+    size = format_value(limits.get("max_mb", 20), lang)
+    voice = "audio/ogg" in mime_types
+    if lang == "ru":
+        what = {
+            "image": "фото или изображение файлом" if "image/jpeg" in mime_types else "изображение файлом",
+            "video": "видео",
+            "audio": "аудиофайл или голосовое сообщение" if voice else "аудиофайл",
+        }
+        return f"Отправьте {_joined([what[k] for k in kinds], 'или')}{formats} до {size} МБ."
+    what = {
+        "image": "a photo or an image file" if "image/jpeg" in mime_types else "an image file",
+        "video": "a video",
+        "audio": "an audio file or a voice message" if voice else "an audio file",
+    }
+    return f"Send {_joined([what[k] for k in kinds], 'or')}{formats} up to {size} MB."
+
+
+def _joined(parts: list[str], word: str) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {word} " + parts[-1]
+
+
+def _media_error_message(error: FieldError, title: str, lang: str) -> str:
+    hint = media_hint(error.limits, lang)
+    actual = error.actual
+    if lang == "ru":
+        if error.rule == "media_kind":
+            what = {"image": "изображение", "video": "видео", "audio": "аудио"}.get(actual, "такой файл")
+            return f"Поле «{title}»: {what} здесь не подходит. {hint}"
+        if error.rule == "media_type":
+            name = format_name(actual)
+            problem = f"формат {name} не поддерживается" if name else "формат файла не поддерживается"
+            return f"Поле «{title}»: {problem}. {hint}"
+        return f"Поле «{title}»: файл слишком большой ({_megabytes(actual or 0, lang)} МБ). {hint}"
+    if error.rule == "media_kind":
+        what = {"image": "an image", "video": "a video", "audio": "audio"}.get(actual, "this kind of file")
+        return f"{title}: {what} is not accepted here. {hint}"
+    if error.rule == "media_type":
+        name = format_name(actual)
+        problem = f"{name} files are not accepted" if name else "this file format is not accepted"
+        return f"{title}: {problem}. {hint}"
+    return f"{title}: the file is too large ({_megabytes(actual or 0, lang)} MB). {hint}"
+
+
 def field_error_message(error: FieldError, lang: str) -> str:
     lang = _lang(lang)
     title = (error.title.get(lang) or error.title.get("en") or error.field) if error.title else error.field
+    if error.rule in ("media_kind", "media_type", "media_size"):
+        return _media_error_message(error, title, lang)
     reason = f" {error.reason.get(lang) or error.reason['en']}" if error.reason else ""
     limit = error.limits.get("min", error.limits.get("max"))
     limit_text = format_value(limit, lang) if limit is not None else ""

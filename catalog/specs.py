@@ -17,6 +17,12 @@ Api = Literal["market", "veo", "runway", "suno", "gpt4o_image", "flux_kontext"]
 Output = Literal["image", "video", "audio"]
 InputType = Literal["string", "boolean", "number", "integer", "array"]
 ItemType = Literal["uri", "string", "object"]
+MediaClass = Literal["image", "video", "audio"]
+
+# Telegram's getFile serves files up to 20 MB: nothing bigger that a user sends can reach KIE.
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+# KIE's documented limits ("up to 10 MB") are read as decimal megabytes, the stricter reading.
+KIE_MB = 1_000_000
 
 
 def _has_all_languages(text: dict[str, str]) -> dict[str, str]:
@@ -45,6 +51,42 @@ _MISSING = object()
 CONSTRAINT_KEYS = ("enum", "minimum", "maximum", "min_length", "max_length", "min_items", "max_items")
 
 
+class MediaAccept(_Frozen):
+    """What a media input accepts from the user: kinds of media, MIME types and the size of one file.
+
+    ``max_mb`` is KIE's documented per-file limit (None: the page gives none); the enforced limit,
+    ``max_bytes``, never exceeds Telegram's 20 MB download limit, which applies to every file a user sends.
+    """
+
+    kinds: list[MediaClass] = Field(min_length=1)
+    mime_types: list[str] = Field(min_length=1)
+    max_mb: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _types_fit_kinds(self) -> MediaAccept:
+        wrong = [
+            mime
+            for mime in self.mime_types
+            if mime != mime.lower() or mime.partition("/")[0] not in self.kinds or "/" not in mime
+        ]
+        if wrong:
+            raise ValueError(f"MIME type(s) not of the accepted kinds {self.kinds}: {', '.join(wrong)}")
+        return self
+
+    @property
+    def max_bytes(self) -> int:
+        """The enforced per-file limit in bytes."""
+        if self.max_mb is None:
+            return TELEGRAM_DOWNLOAD_LIMIT
+        return min(TELEGRAM_DOWNLOAD_LIMIT, int(self.max_mb * KIE_MB))
+
+    @property
+    def max_mb_shown(self) -> int | float:
+        """The enforced limit as people read it: 10 for KIE's 10 MB, 20 for Telegram's cap."""
+        shown = 20.0 if self.max_mb is None else min(self.max_mb, 20.0)
+        return int(shown) if float(shown).is_integer() else shown
+
+
 class InputSpec(_Frozen):
     """One input of a model, as KIE documents it plus what the bot needs to render a form.
 
@@ -67,6 +109,7 @@ class InputSpec(_Frozen):
     max_items: int | None = Field(default=None, ge=1)
     items: ItemType | None = None
     media: bool = False  # set from ModelSpec.media_inputs: the user sends a file (Telegram file id or URL)
+    accept: MediaAccept | None = None  # media inputs: what the user may send (kinds, MIME types, size)
     system: bool = False
     deprecated: bool = False
     task_id: bool = False  # the value is a KIE taskId of an earlier generation (e.g. Veo extend)
