@@ -23,9 +23,11 @@ from db.generations import GenerationRecord, Generations, GenerationStatus
 from db.invariant import Violation, check_invariant
 from db.ledger import Balance, CreditKind, Hold, Ledger, Movement, MovementKind, User
 from db.migrate import migrate
+from db.payments import AdminAudit, LinkOutcome, PaymentRecord, Payments, Referrals
 from db.pool import create_pool
 
 __all__ = [
+    "AdminAudit",
     "Balance",
     "CreditKind",
     "GenerationRecord",
@@ -39,9 +41,13 @@ __all__ = [
     "InvalidArgument",
     "Ledger",
     "LedgerError",
+    "LinkOutcome",
     "MigrationError",
     "Movement",
     "MovementKind",
+    "PaymentRecord",
+    "Payments",
+    "Referrals",
     "RefundExceedsCharge",
     "UnknownHold",
     "UnknownUser",

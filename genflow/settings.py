@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # Local web chat (served by the Telegram simulator under `make run`)
     webchat_port: int = Field(default=8088, ge=1, le=65535)
 
+    # Payments (packages and the referral bonus live in billing/packages.toml)
+    payments_order_ttl_seconds: int = Field(default=3600, ge=60)  # how long an invoice can be paid
+    reconcile_interval_minutes: int = Field(default=10, ge=1)  # the Stars reconciliation schedule
+
     # Operations
     worker_metrics_port: int | None = Field(default=9464, ge=1, le=65535)
     kie_credits_alert_threshold: int = Field(default=1000, ge=0)

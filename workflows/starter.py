@@ -19,6 +19,8 @@ from workflows.generation import (
     generation_id,
 )
 from workflows.models import GenerationRequest, GenerationResult, Stage
+from workflows.money_models import TopUpRequest, TopUpResult
+from workflows.payments import TopUpWorkflow, topup_id
 
 
 async def start_generation(
@@ -52,3 +54,21 @@ async def start_generation(
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle(workflow_id, result_type=GenerationResult)
+
+
+async def start_topup(client: Client, request: TopUpRequest, *, task_queue: str) -> WorkflowHandle:
+    """Start (or attach to) the top-up for this charge: every copy of the update lands on one workflow."""
+    workflow_id = topup_id(request.charge_id)
+    try:
+        return await client.start_workflow(
+            TopUpWorkflow.run,
+            request,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"top-up for user {request.user_id} ({request.source})",
+            result_type=TopUpResult,
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(workflow_id, result_type=TopUpResult)

@@ -1,0 +1,252 @@
+"""Money in and back out: Stars top-ups, referral bonuses, reconciliation and top-up refunds."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from billing import Packages, read_order_reference
+from db import AdminAudit, InsufficientCredits, Ledger, Payments, Referrals
+from genflow.i18n import translate as _
+from workflows.money_models import (
+    AdminNotice,
+    AdminResult,
+    ReconcileInput,
+    RefundTopUpStep,
+    ReservationOutcome,
+    StarPayment,
+    TopUpNotice,
+    TopUpRequest,
+    TopUpResult,
+)
+
+log = logging.getLogger(__name__)
+
+
+def refund_hold_key(charge_id: str) -> str:
+    return f"topup-refund-hold:{charge_id}"
+
+
+class PaymentActivities:
+    def __init__(
+        self,
+        ledger: Ledger,
+        payments: Payments,
+        referrals: Referrals,
+        audit: AdminAudit,
+        bot: Bot,
+        packages: Packages,
+        *,
+        order_secret: str,
+        admin_ids: list[int],
+    ) -> None:
+        self.ledger = ledger
+        self.payments = payments
+        self.referrals = referrals
+        self.audit = audit
+        self.bot = bot
+        self.packages = packages
+        self.order_secret = order_secret
+        self.admin_ids = admin_ids
+
+    # ---- top-up ---------------------------------------------------------------------------------------
+    @activity.defn
+    async def credit_topup(self, request: TopUpRequest) -> TopUpResult:
+        order = read_order_reference(self.order_secret, request.invoice_payload)
+        if order is None:
+            return TopUpResult(outcome="unmatched", detail="the invoice payload is not one of our orders")
+        package = self.packages.get(order.package_id)
+        problems = []
+        if package is None:
+            problems.append(f"unknown package {order.package_id!r}")
+        elif request.total_amount != package.stars:
+            problems.append(f"paid {request.total_amount} Stars, package {package.id} costs {package.stars}")
+        if request.currency != "XTR":
+            problems.append(f"currency {request.currency}")
+        if order.user_id != request.user_id:
+            problems.append("paid by another user than the order's")
+        if problems or package is None:
+            return TopUpResult(outcome="unmatched", detail="; ".join(problems))
+
+        await self.ledger.ensure_user(request.user_id)
+        movement = await self.ledger.record_payment(
+            request.user_id,
+            telegram_payment_charge_id=request.charge_id,
+            stars=request.total_amount,
+            credits=package.credits,
+            payload=request.invoice_payload,
+        )
+        bonus = await self._referral_bonus(request, package.credits)
+        await self.payments.annotate(request.charge_id, source=request.source, referral_bonus=bonus)
+        log.info(
+            "top-up credited", extra={"workflow_id": activity.info().workflow_id, "credits": package.credits}
+        )
+        return TopUpResult(
+            outcome="credited",
+            credits=package.credits,
+            balance_after=movement.available_after,
+            referral_bonus=bonus,
+            replayed=movement.replayed,
+        )
+
+    async def _referral_bonus(self, request: TopUpRequest, credits: int) -> int:
+        referrer = await self.referrals.referrer_of(request.user_id)
+        bonus = self.packages.referral_bonus(credits)
+        if referrer is None or bonus <= 0:
+            return 0
+        # Keyed by the charge: once per payment, however often this runs.
+        await self.ledger.credit(
+            referrer,
+            bonus,
+            key=f"referral:{request.charge_id}",
+            kind="bonus",
+            reason="referral bonus",
+            metadata={"referred_user": request.user_id, "telegram_payment_charge_id": request.charge_id},
+        )
+        return bonus
+
+    @activity.defn
+    async def notify_topup(self, notice: TopUpNotice) -> None:
+        text = _(
+            "✅ Payment received: +{credits} credits. Your balance: {balance}.",
+            notice.language,
+            credits=notice.credits,
+            balance=notice.balance_after,
+        )
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(text=_("Create", notice.language), callback_data="menu:create"),
+                    InlineKeyboardButton(text=_("Home", notice.language), callback_data="menu:home"),
+                ]
+            ]
+        )
+        await self._send(notice.chat_id, text, markup)
+
+    # ---- reconciliation -------------------------------------------------------------------------------
+    @activity.defn
+    async def find_uncredited_star_payments(self, data: ReconcileInput) -> list[StarPayment]:
+        """Incoming Stars payments Telegram knows about and the ledger does not."""
+        found: list[StarPayment] = []
+        for page in range(data.max_pages):
+            try:
+                batch = await self.bot.get_star_transactions(offset=page * 100, limit=100)
+            except TelegramRetryAfter as err:
+                raise ApplicationError(
+                    "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
+                ) from err
+            for tx in batch.transactions:
+                source = tx.source
+                user = getattr(source, "user", None)
+                if source is None or getattr(source, "type", None) != "user" or user is None:
+                    continue  # outgoing (refunds, withdrawals) or not from a user
+                found.append(
+                    StarPayment(
+                        charge_id=tx.id,
+                        user_id=user.id,
+                        amount=tx.amount,
+                        payload=getattr(source, "invoice_payload", None) or "",
+                    )
+                )
+            activity.heartbeat(page)
+            if len(batch.transactions) < 100:
+                break
+        known = await self.payments.known([p.charge_id for p in found])
+        return [p for p in found if p.charge_id not in known]
+
+    @activity.defn
+    async def notify_admins(self, notice: AdminNotice) -> None:
+        log.error("admin notice: %s", notice.text)
+        for admin_id in self.admin_ids:
+            await self._send(admin_id, "⚠️ " + notice.text, None)
+
+    # ---- refund of a top-up (admin) ----------------------------------------------------------------------
+    @activity.defn
+    async def reserve_topup_refund(self, step: RefundTopUpStep) -> ReservationOutcome:
+        payment = await self.payments.get(step.request.charge_id)
+        if payment is None:
+            await self._audit(step, "refused", {"why": "unknown payment"})
+            return ReservationOutcome(outcome="unknown_payment")
+        if payment.status == "refunded":
+            await self._audit(step, "already_done", {})
+            return ReservationOutcome(outcome="already_refunded", user_id=payment.user_id)
+        try:
+            await self.ledger.hold(
+                payment.user_id, payment.credits, key=refund_hold_key(payment.telegram_payment_charge_id)
+            )
+        except InsufficientCredits as err:
+            await self._audit(step, "refused", {"why": "credits already spent", "shortfall": err.shortfall})
+            return ReservationOutcome(
+                outcome="insufficient_credits",
+                user_id=payment.user_id,
+                credits=payment.credits,
+                shortfall=err.shortfall,
+            )
+        return ReservationOutcome(outcome="reserved", user_id=payment.user_id, credits=payment.credits)
+
+    @activity.defn
+    async def refund_stars(self, step: RefundTopUpStep) -> None:
+        payment = await self.payments.get(step.request.charge_id)
+        assert payment is not None
+        try:
+            await self.bot.refund_star_payment(payment.user_id, payment.telegram_payment_charge_id)
+        except TelegramBadRequest as err:
+            if "ALREADY_REFUNDED" in err.message.upper():
+                return  # refunded before (maybe by a previous attempt whose answer was lost): done
+            raise ApplicationError(err.message, type="RefundRefused", non_retryable=True) from err
+        except TelegramRetryAfter as err:
+            raise ApplicationError(
+                "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
+            ) from err
+
+    @activity.defn
+    async def complete_topup_refund(self, step: RefundTopUpStep) -> AdminResult:
+        charge_id = step.request.charge_id
+        payment = await self.payments.get(charge_id)
+        assert payment is not None
+        movement = await self.ledger.charge(
+            hold_key=refund_hold_key(charge_id), key=f"topup-refund:{charge_id}"
+        )
+        await self.payments.mark_refunded(charge_id)
+        await self._audit(step, "done", {"credits_reversed": payment.credits})
+        return AdminResult(
+            outcome="done",
+            user_id=payment.user_id,
+            amount=payment.credits,
+            balance_after=movement.available_after,
+            detail=f"{payment.stars} Stars refunded, {payment.credits} credits reversed",
+        )
+
+    @activity.defn
+    async def cancel_topup_refund(self, step: RefundTopUpStep) -> AdminResult:
+        charge_id = step.request.charge_id
+        await self.ledger.release(hold_key=refund_hold_key(charge_id), key=f"topup-refund-cancel:{charge_id}")
+        await self._audit(step, "refused", {"why": "Telegram refused the refund"})
+        return AdminResult(outcome="refused")
+
+    async def _audit(self, step: RefundTopUpStep, outcome: str, details: dict) -> None:
+        await self.audit.record(
+            workflow_id=step.workflow_id,
+            admin_id=step.request.admin_id,
+            action="refund_topup",
+            target=step.request.charge_id,
+            reason=step.request.reason,
+            outcome=outcome,
+            details=details,
+        )
+
+    async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        try:
+            await self.bot.send_message(chat_id, text, reply_markup=markup)
+        except TelegramForbiddenError:
+            log.info("user unreachable; message dropped")
+        except TelegramRetryAfter as err:
+            raise ApplicationError(
+                "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
+            ) from err

@@ -1,0 +1,104 @@
+"""Admin actions as workflows: who did it and why is recorded, and each moves money exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.money_models import (
+        AdjustCreditsRequest,
+        AdminResult,
+        AdminStep,
+        RefundGenerationRequest,
+        RefundTopUpRequest,
+        RefundTopUpStep,
+        ReservationOutcome,
+    )
+
+MONEY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+TELEGRAM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=10
+)
+
+
+def _money(activity: str, arg: object, summary: str, result_type: type = AdminResult):
+    return workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=MONEY_RETRY,
+        schedule_to_close_timeout=timedelta(days=1),
+        summary=summary,
+    )
+
+
+@workflow.defn
+class AdjustCreditsWorkflow:
+    @workflow.run
+    async def run(self, request: AdjustCreditsRequest) -> AdminResult:
+        step = AdminStep(workflow_id=workflow.info().workflow_id, adjust=request)
+        result = await _money(
+            "adjust_credits", step, f"adjust {request.amount:+d} for user {request.user_id}"
+        )
+        workflow.set_current_details(f"**{result.outcome}** by admin {request.admin_id}: {request.reason}")
+        return result
+
+
+@workflow.defn
+class RefundGenerationWorkflow:
+    @workflow.run
+    async def run(self, request: RefundGenerationRequest) -> AdminResult:
+        step = AdminStep(workflow_id=workflow.info().workflow_id, refund_generation=request)
+        result = await _money("refund_generation", step, f"refund {request.generation_id}")
+        workflow.set_current_details(f"**{result.outcome}** by admin {request.admin_id}: {request.reason}")
+        return result
+
+
+@workflow.defn
+class RefundTopUpWorkflow:
+    """Refund a Stars payment: reserve the credits it granted, refund the Stars, then reverse the credits.
+
+    Credits already spent: refused before any Star moves (the admin sees the shortfall and decides, e.g. an
+    adjustment first). Balances never go negative; the ledger's CHECK constraints would refuse it anyway.
+    """
+
+    @workflow.run
+    async def run(self, request: RefundTopUpRequest) -> AdminResult:
+        step = RefundTopUpStep(workflow_id=workflow.info().workflow_id, request=request)
+        reserved = await _money("reserve_topup_refund", step, "reserve the credits", ReservationOutcome)
+        if reserved.outcome != "reserved":
+            outcome = "already_done" if reserved.outcome == "already_refunded" else "refused"
+            detail = reserved.outcome + (
+                f": {reserved.shortfall} credits short" if reserved.shortfall else ""
+            )
+            return await self._finish(
+                step, AdminResult(outcome=outcome, detail=detail, user_id=reserved.user_id)
+            )
+        try:
+            await workflow.execute_activity(
+                "refund_stars",
+                step,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=TELEGRAM_RETRY,
+                summary="refundStarPayment",
+            )
+        except ActivityError as err:
+            await _money("cancel_topup_refund", step, "release the reserved credits", AdminResult)
+            detail = f"Telegram refused the refund: {err.cause or err}"
+            return await self._finish(
+                step, AdminResult(outcome="refused", detail=detail, user_id=reserved.user_id)
+            )
+        result = await _money("complete_topup_refund", step, "reverse the credits")
+        return await self._finish(step, result)
+
+    async def _finish(self, step: RefundTopUpStep, result: AdminResult) -> AdminResult:
+        workflow.set_current_details(
+            f"**{result.outcome}** by admin {step.request.admin_id}: {step.request.reason}"
+            + (f"\n\n{result.detail}" if result.detail else "")
+        )
+        return result
