@@ -64,6 +64,11 @@ class KieClient:
         self._upload_timeout = upload_timeout
         self._base64_limit = base64_limit
 
+    @property
+    def base64_limit(self) -> int:
+        """Files up to this many bytes go to KIE as base64 JSON; larger ones are streamed (multipart)."""
+        return self._base64_limit
+
     def __repr__(self) -> str:
         return f"KieClient(base_url={self._base_url!r}, upload_base_url={self._upload_base_url!r})"
 

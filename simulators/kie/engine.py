@@ -35,6 +35,7 @@ class Upload:
     file_name: str
     mime_type: str
     data: bytes
+    path: str = ""  # uploadPath/fileName, as the answer's filePath
 
 
 class Engine:

@@ -85,7 +85,7 @@ class FileRoutes:
             return self._refuse("base64Data is not valid base64")
         extension = mimetypes.guess_extension(mime_type or "") or ""
         file_name = body.get("fileName") or f"{uuid.uuid4().hex[:12]}{extension}"
-        return self._store(data, upload_path, str(file_name), mime_type)
+        return self._store(data, upload_path, str(file_name), mime_type, via="base64")
 
     async def stream_upload(self, request: web.Request) -> web.Response:
         try:
@@ -99,7 +99,7 @@ class FileRoutes:
             return self._refuse("uploadPath is required")
         name = file_name if isinstance(file_name, str) and file_name else field.filename
         mime_type = field.content_type if field.content_type != "application/octet-stream" else None
-        return self._store(field.file.read(), upload_path, name, mime_type)
+        return self._store(field.file.read(), upload_path, name, mime_type, via="stream")
 
     async def url_upload(self, request: web.Request) -> web.Response:
         body = await json_body(request)
@@ -119,15 +119,20 @@ class FileRoutes:
             return self._refuse(f"Failed to download fileUrl ({type(exc).__name__})")
         name = body.get("fileName") or PurePosixPath(file_url.split("?")[0]).name
         mime_type = content_type if content_type != "application/octet-stream" else None
-        return self._store(data, upload_path, str(name), mime_type)
+        return self._store(data, upload_path, str(name), mime_type, via="url")
 
-    def _store(self, data: bytes, upload_path: str, file_name: str, mime_type: str | None) -> web.Response:
+    def _store(
+        self, data: bytes, upload_path: str, file_name: str, mime_type: str | None, *, via: str
+    ) -> web.Response:
         """Keep the bytes in memory and answer like fixtures/upload_base64_response.json."""
         file_name = PurePosixPath(file_name).name or f"{uuid.uuid4().hex[:12]}.bin"
         mime_type = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
         file_id = uuid.uuid4().hex
-        self.engine.uploads[file_id] = Upload(file_name, mime_type, data)
+        self.engine.uploads[file_id] = Upload(
+            file_name, mime_type, data, f"{upload_path.strip('/')}/{file_name}"
+        )
         self.engine.stats["uploads"] += 1
+        self.engine.stats[f"uploads_{via}"] += 1  # uploads_base64, uploads_stream, uploads_url
         file_path = f"{upload_path.strip('/')}/{file_name}"
         data_out: dict[str, Any] = {
             "fileName": file_name,
