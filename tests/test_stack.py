@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db import Ledger, create_pool
+from genflow.embedded import die_with_parent
 from workflows.models import GenerationRequest, Outcome
 from workflows.starter import start_generation
 
@@ -39,6 +40,7 @@ class Launcher:
             env=CLEAN_ENV,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # a test runner killed mid-test takes the stack down with it
         )
 
     def output(self) -> str:
