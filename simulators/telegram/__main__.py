@@ -21,6 +21,16 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help='unknown chats answer "chat not found"')
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--public-url", help="base URL for media links in transcripts")
+    parser.add_argument(
+        "--webchat-port",
+        type=int,
+        help="also serve the local web chat on this port (it is always at /chat on --port)",
+    )
+    parser.add_argument(
+        "--temporal-ui",
+        default=SimulatorConfig.temporal_ui_url,
+        help="the Temporal UI the web chat links to ('' for no link)",
+    )
     return parser.parse_args()
 
 
@@ -32,6 +42,8 @@ async def _serve(args: argparse.Namespace) -> None:
         strict_chats=args.strict,
         seed=args.seed,
         public_url=args.public_url,
+        webchat_port=args.webchat_port,
+        temporal_ui_url=args.temporal_ui or None,
     )
     simulator = TelegramSimulator(config)
     stop = asyncio.Event()
@@ -40,6 +52,7 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
     url = await simulator.start(args.host, args.port)
     print(f"Telegram Bot API simulator on {url} (Ctrl+C to stop)", flush=True)
+    print(f"Local web chat: {simulator.webchat_url}", flush=True)
     try:
         await stop.wait()
     finally:

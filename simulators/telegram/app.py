@@ -10,6 +10,7 @@ from .control import routes as control_routes
 from .engine import ENGINE, Engine
 from .errors import ApiError, not_found, unauthorized
 from .params import read_params
+from .webchat import routes as webchat_routes
 
 # Several 50 MB uploads can share one sendMediaGroup request.
 MAX_REQUEST_BYTES = 200 * MB
@@ -22,7 +23,23 @@ def build_app(engine: Engine) -> web.Application:
     app.router.add_route("GET", "/bot{token}/{method}", bot_api)
     app.router.add_get("/file/bot{token}/{file_path:.+}", download_file)
     app.add_routes(control_routes)
+    app.add_routes(webchat_routes)
+    app.router.add_get("/", to_webchat)
     return app
+
+
+def build_webchat_app(engine: Engine) -> web.Application:
+    """The web chat on a port of its own: the page plus the control API it acts through (no Bot API)."""
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=MIDDLEWARES)
+    app[ENGINE] = engine
+    app.add_routes(control_routes)
+    app.add_routes(webchat_routes)
+    app.router.add_get("/", to_webchat)
+    return app
+
+
+async def to_webchat(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/chat")
 
 
 async def bot_api(request: web.Request) -> web.Response:

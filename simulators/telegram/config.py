@@ -40,3 +40,8 @@ class SimulatorConfig:
     flood: FloodLimits | None = None
     # Base URL used in transcripts for media links (defaults to the listening URL).
     public_url: str | None = None
+    # The local web chat: always under /chat on the simulator's port; also on a port of its own when
+    # webchat_port is set (0: any free port). The header links to the Temporal UI (None: no link).
+    webchat_port: int | None = None
+    webchat_host: str | None = None  # defaults to the simulator's host
+    temporal_ui_url: str | None = "http://localhost:8233"

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from . import actions
 from .actions import Upload
-from .app import build_app
+from .app import build_app, build_webchat_app
 from .config import SimulatorConfig
 from .engine import Engine
 from .faults import ChaosRule, Fault
@@ -33,6 +33,8 @@ class TelegramSimulator:
         self.engine = Engine(self.config)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
+        self._webchat_runner: web.AppRunner | None = None
+        self._webchat_url: str | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
@@ -51,11 +53,30 @@ class TelegramSimulator:
         self._url = f"http://{_url_host(bound_host)}:{bound_port}"
         self.engine.base_url = self.config.public_url or self._url
         log.info("Telegram Bot API simulator listening on %s", self._url)
+        if self.config.webchat_port is not None:
+            try:
+                await self._start_webchat(self.config.webchat_host or host, self.config.webchat_port)
+            except BaseException:
+                await self.stop()
+                raise
+        log.info("Local web chat on %s", self.webchat_url)
         return self._url
+
+    async def _start_webchat(self, host: str, port: int) -> None:
+        runner = web.AppRunner(build_webchat_app(self.engine), shutdown_timeout=1.0, access_log=None)
+        await runner.setup()
+        self._webchat_runner = runner
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._webchat_url = f"http://{_url_host(bound_host)}:{bound_port}"
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
+        webchat, self._webchat_runner, self._webchat_url = self._webchat_runner, None, None
         await self.engine.close()
+        if webchat is not None:
+            await webchat.cleanup()
         if runner is not None:
             await runner.cleanup()
 
@@ -73,6 +94,11 @@ class TelegramSimulator:
         if self._url is None:
             raise RuntimeError("the simulator is not started")
         return self._url
+
+    @property
+    def webchat_url(self) -> str:
+        """The local web chat page: on its own port when configured, else under the simulator's URL."""
+        return f"{self._webchat_url or self.url}/chat"
 
     def reset(self, seed: int | None = None) -> None:
         """Forget users, chats, files, updates, payments, calls and faults (config stays)."""
