@@ -3,6 +3,10 @@
 Two task queues: the main one (workflows and most activities) and `<queue>-kie`, where KIE submits are
 rate-limited server-side to the account's limit across every worker. SIGTERM drains: in-flight activities
 get the grace period to finish, then are retried elsewhere.
+
+Operations: the SDK's Prometheus metrics on WORKER_METRICS_PORT (any path, e.g. /metrics); log records
+emitted inside an activity carry its ``workflow_id``; the KIE credits check runs on a Temporal Schedule
+created here at start (idempotent).
 """
 
 from __future__ import annotations
@@ -20,24 +24,43 @@ import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.catalog import CatalogActivities
 from activities.kie import KieActivities
 from activities.ledger import LedgerActivities
 from activities.media import MediaActivities
+from activities.operations import OperationsActivities
 from activities.telegram import TelegramActivities
 from catalog import get_catalog
 from db import Generations, Ledger, create_pool
-from genflow.logs import setup_logging
+from genflow.logs import setup_process_logging
+from genflow.metrics import temporal_runtime
 from genflow.settings import Settings, get_settings
-from genflow.temporal import connect_temporal
 from kie.client import KieClient
 from workflows.generation import GenerationWorkflow, kie_task_queue
+from workflows.kie_credits import KieCreditsWorkflow, ensure_kie_credits_schedule
 
 log = logging.getLogger("worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+class ActivityContextFilter(logging.Filter):
+    """Adds ``workflow_id`` (and the activity's name) to records logged inside an activity.
+
+    Activities log with plain module loggers; the activity's context is a contextvar of the task running it,
+    so this filter, running synchronously in that task, can read it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if activity.in_activity() and not hasattr(record, "workflow_id"):
+            info = activity.info()
+            record.workflow_id = info.workflow_id
+            record.activity = info.activity_type
+        return True
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -75,10 +98,13 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
         )
         ledger_activities = LedgerActivities(Ledger(pool), generations)
         telegram = TelegramActivities(bot, generations, downloads)
+        operations = OperationsActivities(
+            kie, bot, threshold=settings.kie_credits_alert_threshold, admin_ids=settings.admin_ids
+        )
         main = Worker(
             client,
             task_queue=settings.temporal_task_queue,
-            workflows=[GenerationWorkflow],
+            workflows=[GenerationWorkflow, KieCreditsWorkflow],
             activities=[
                 CatalogActivities(catalog, generations).validate_generation,
                 ledger_activities.hold_credits,
@@ -88,6 +114,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 kie_activities.check_task,
                 telegram.notify_status,
                 telegram.deliver_result,
+                operations.check_kie_credits,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
@@ -110,17 +137,31 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
 async def main() -> None:
     settings = get_settings()
     settings.require("database_url", "kie_api_key", "callback_secret", "telegram_bot_token")
-    setup_logging("worker", level=settings.log_level, json_lines=settings.log_json)
-    client = await connect_temporal(settings)
+    setup_process_logging("worker", settings, filters=[ActivityContextFilter()])
+    # Handlers first: a SIGTERM during start-up must stop us cleanly, not kill us mid-connect.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if settings.log_json:
+        # The workflow_id is a field of its own in JSON lines: no need to repeat the info in the message.
+        workflow.logger.workflow_info_on_message = False
+        activity.logger.activity_info_on_message = False
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=temporal_runtime(settings.worker_metrics_port),
+    )
+    if await ensure_kie_credits_schedule(client, settings.temporal_task_queue):
+        log.info("created the KIE credits schedule")
     async with workers(settings, client) as (main_worker, submit_worker):
         async with main_worker, submit_worker:
             log.info("worker polling %s and %s", main_worker.task_queue, submit_worker.task_queue)
             await stop.wait()
             log.info("draining: in-flight activities get %ss", GRACEFUL_SHUTDOWN.total_seconds())
+            # Both at once: the whole drain takes one grace period, not one per worker.
+            await asyncio.gather(main_worker.shutdown(), submit_worker.shutdown())
     log.info("worker stopped")
 
 

@@ -3,7 +3,12 @@
 A callback is a notification: the workflow confirms the outcome with KIE's status endpoint before any money
 moves, so this server only has to make sure the notification is ours and for a real generation.
 Answers: 200 signalled (or the generation already finished); 400 malformed; 403 bad URL token; 401 bad KIE
-signature; 404 no such generation; 413 too large; 503 Temporal unreachable (KIE retries).
+signature; 404 no such generation; 413 too large; 503 Temporal unreachable or still starting (KIE retries).
+
+The server listens before it is connected: ``/healthz`` answers at once, ``/readyz`` and callbacks answer
+503 until Temporal and PostgreSQL are connected (see ``webhooks/__main__.py``), so a load balancer or a
+rolling deploy never sends KIE's callbacks to a process that cannot signal yet. ``GET /metrics`` serves
+Prometheus metrics: requests by route, method, status and outcome, and a latency histogram.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
@@ -21,6 +26,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from genflow.metrics import HttpMetrics, set_outcome
 from kie.callbacks import extract_task_id
 from kie.signature import verify_callback_token, verify_kie_signature
 from workflows.models import KieCallbackSignal
@@ -38,17 +44,43 @@ class WebhookConfig:
     max_body_bytes: int = 1_000_000
 
 
-CLIENT = web.AppKey("temporal_client", Client)
-POOL = web.AppKey("pool", asyncpg.Pool)
+@dataclass
+class Backends:
+    """What the handlers need; empty until the process has connected (then ``ready``)."""
+
+    client: Client | None = None
+    pool: asyncpg.Pool | None = None
+    stopping: bool = False
+    metrics: HttpMetrics = field(default_factory=lambda: HttpMetrics("webhooks"))
+
+    @property
+    def ready(self) -> bool:
+        return self.client is not None and self.pool is not None and not self.stopping
+
+    def connected(self, client: Client, pool: asyncpg.Pool) -> None:
+        self.client, self.pool = client, pool
+        self.metrics.set_ready(self.ready)
+
+    def stop(self) -> None:
+        """Shutting down: report not ready so traffic moves elsewhere while in-flight requests finish."""
+        self.stopping = True
+        self.metrics.set_ready(False)
+
+
+BACKENDS = web.AppKey("backends", Backends)
 CONFIG = web.AppKey("config", WebhookConfig)
 
 
 def _answer(status: int, outcome: str) -> web.Response:
-    return web.json_response({"ok": status < 400, "outcome": outcome}, status=status)
+    return set_outcome(web.json_response({"ok": status < 400, "outcome": outcome}, status=status), outcome)
 
 
 async def kie_callback(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
+    backends = request.app[BACKENDS]
+    if backends.client is None or backends.pool is None:
+        # Starting: KIE retries a 5xx, and by then we are connected (or another replica answers).
+        return _answer(503, "starting")
     workflow_id = request.match_info["workflow_id"]
     if not WORKFLOW_ID.match(workflow_id):
         return _answer(404, "unknown_generation")
@@ -85,7 +117,7 @@ async def kie_callback(request: web.Request) -> web.Response:
     signal = KieCallbackSignal(
         task_id=task_id, callback_type=str(callback_type)[:32] if isinstance(callback_type, str) else None
     )
-    handle = request.app[CLIENT].get_workflow_handle(workflow_id)
+    handle = backends.client.get_workflow_handle(workflow_id)
     try:
         await handle.signal("kie_callback", signal)
     except RPCError as err:
@@ -120,7 +152,9 @@ async def _closed_or_unknown(request: web.Request, workflow_id: str, err: RPCErr
     # retention; the generations row remembers them.
     if "completed" in err.message:
         return _answer(200, "already_finished")
-    exists = await request.app[POOL].fetchval("SELECT 1 FROM generations WHERE id = $1", workflow_id)
+    pool = request.app[BACKENDS].pool
+    assert pool is not None  # checked by kie_callback
+    exists = await pool.fetchval("SELECT 1 FROM generations WHERE id = $1", workflow_id)
     if exists:
         return _answer(200, "already_finished")
     return _answer(404, "unknown_generation")
@@ -131,14 +165,19 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    backends = request.app[BACKENDS]
+    if backends.stopping:
+        return _answer(503, "stopping")
+    if backends.client is None or backends.pool is None:
+        return _answer(503, "starting")
     try:
-        await request.app[CLIENT].workflow_service.get_system_info(
+        await backends.client.workflow_service.get_system_info(
             GetSystemInfoRequest(), timeout=timedelta(seconds=2)
         )
     except Exception:
         return _answer(503, "temporal_unreachable")
     try:
-        await request.app[POOL].fetchval("SELECT 1", timeout=2)
+        await backends.pool.fetchval("SELECT 1", timeout=2)
     except Exception:
         return _answer(503, "database_unreachable")
     return _answer(200, "ready")
@@ -156,11 +195,21 @@ async def unexpected_errors(request: web.Request, handler) -> web.StreamResponse
         return _answer(503, "internal_error")
 
 
-def create_app(client: Client, pool: asyncpg.Pool, config: WebhookConfig) -> web.Application:
+def create_app(
+    client: Client | None,
+    pool: asyncpg.Pool | None,
+    config: WebhookConfig,
+    *,
+    backends: Backends | None = None,
+) -> web.Application:
+    """The application; with ``client``/``pool`` None it answers 503 until ``backends.connected(...)``."""
+    backends = backends or Backends()
+    if client is not None and pool is not None:
+        backends.connected(client, pool)
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[unexpected_errors])
-    app[CLIENT] = client
-    app[POOL] = pool
+    app[BACKENDS] = backends
     app[CONFIG] = config
+    backends.metrics.install(app)
     app.router.add_post("/kie/callback/{workflow_id}", kie_callback)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
