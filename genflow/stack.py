@@ -34,10 +34,11 @@ class Ports:
     webhooks: int = 8080
     kie_simulator: int = 8090
     telegram_simulator: int = 8081
+    webchat: int | None = 8088  # the local web chat; always also at <telegram simulator>/chat
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(free_port(), None, free_port(), free_port(), free_port())
+        return cls(free_port(), None, free_port(), free_port(), free_port(), None)
 
 
 @dataclass
@@ -172,13 +173,11 @@ class Stack:
             port = self.ports.kie_simulator
             plan.append(Child("kie-simulator", [py, "-m", "simulators.kie", "--port", str(port)], port))
         if self.simulate_telegram:
-            plan.append(
-                Child(
-                    "telegram-simulator",
-                    [py, "-m", "simulators.telegram", "--port", str(self.ports.telegram_simulator)],
-                    self.ports.telegram_simulator,
-                )
-            )
+            args = [py, "-m", "simulators.telegram", "--port", str(self.ports.telegram_simulator)]
+            args += ["--temporal-ui", str(self.settings.temporal_ui_url) if self.ports.temporal_ui else ""]
+            if self.ports.webchat is not None:
+                args += ["--webchat-port", str(self.ports.webchat)]
+            plan.append(Child("telegram-simulator", args, self.ports.telegram_simulator))
         known = {
             "worker": Child("worker", [py, "worker.py"]),
             "webhooks": Child("webhooks", [py, "-m", "webhooks"], self.ports.webhooks),
@@ -226,6 +225,9 @@ class Stack:
         lines = [
             "Genflow is running:",
             f"  Temporal UI          http://localhost:{p.temporal_ui}" if p.temporal_ui else "",
+            f"  Local chat           http://localhost:{p.webchat or p.telegram_simulator}/chat"
+            if self.simulate_telegram
+            else "",
             f"  Temporal frontend    127.0.0.1:{p.temporal} (namespace {self.settings.temporal_namespace})",
             f"  PostgreSQL           {_redact(self.database_url)}",
             f"  KIE callbacks        {self.env.get('PUBLIC_BASE_URL')}/kie/callback/…",
