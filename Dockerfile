@@ -1,0 +1,37 @@
+# One image, three processes (plus the one-shot migration):
+#   python worker.py        Temporal worker (workflows + activities)
+#   python -m bot           Telegram bot
+#   python -m webhooks      KIE callbacks
+#   python -m db.migrate    database migrations (run once per deploy, before the others)
+# Production dependencies only: no dev extras (test servers, pgserver, linters) in the image.
+
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /src
+# Dependencies first: this layer is cached until pyproject.toml changes.
+COPY pyproject.toml README.md ./
+RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+        > /tmp/requirements.txt \
+    && /opt/venv/bin/pip install -r /tmp/requirements.txt
+# Then the code; pyproject's package-data brings the SQL migrations, catalog JSON/TOML and .po files along.
+COPY . .
+RUN /opt/venv/bin/pip install --no-deps . \
+    && cd / && /opt/venv/bin/python -c "import db.migrate, catalog, bot, webhooks, workflows, activities, genflow.metrics"
+
+FROM python:3.11-slim-bookworm
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    LOG_JSON=true
+RUN groupadd --system --gid 10001 genflow \
+    && useradd --system --uid 10001 --gid genflow --home-dir /app --no-create-home --shell /usr/sbin/nologin genflow
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY worker.py ./
+USER genflow:genflow
+# webhooks, bot (webhook mode), worker metrics
+EXPOSE 8080 8082 9464
+# SIGTERM drains (the worker gives in-flight activities 30 s): give containers a longer stop grace period.
+STOPSIGNAL SIGTERM
+CMD ["python", "worker.py"]
