@@ -1,0 +1,175 @@
+"""Generate (the confirmation card's button), Cancel and Try again (the workflow's status message).
+
+The request key on the card is the generation's identity: the workflow id is derived from it, and the first
+tap claims it in ``bot_requests`` before the status message is sent. A double tap, or the same update
+delivered again, finds the claim and starts nothing new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from bot import flow, forms, keyboards, views
+from bot.services import Services
+from bot.storage import StartedRequest
+from catalog import UnknownModel
+from workflows.generation import GenerationWorkflow, generation_id
+from workflows.models import GenerationRequest
+from workflows.starter import start_generation
+
+CANCEL_TIMEOUT = 10.0  # seconds to wait for the workflow's answer before telling the user to retry
+CLAIM_GRACE = 30.0  # a claim this old without a status message is a start that died half-way
+
+
+def router() -> Router:
+    r = Router(name="generation")
+    r.callback_query.register(generate, F.data.startswith("g:"))
+    r.callback_query.register(cancel, F.data.startswith("gen:cancel:"))
+    r.callback_query.register(again, F.data.startswith("gen:again:"))
+    return r
+
+
+def owns(user_id: int, gid: str) -> bool:
+    return gid.startswith(f"gen-{user_id}-")
+
+
+async def generate(
+    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+) -> None:
+    key = (callback.data or "").removeprefix("g:")
+    user_id = callback.from_user.id
+    message = callback.message if isinstance(callback.message, Message) else None
+    chat_id = message.chat.id if message else user_id
+
+    started = await services.store.started_request(user_id, key)
+    if started is not None:
+        callback_answer.text = await _attach(services, started)
+        return
+    loaded = await flow.load(state, services)
+    if loaded is None or loaded[0].key != key or not key:
+        callback_answer.text = _("This confirmation is out of date. Open /menu to start again.")
+        return
+    form, spec = loaded
+    errors = forms.check(services.catalog, spec.id, form.values)
+    if errors:  # e.g. the catalog changed since the card was shown
+        await flow.confirm(message or callback, state, services, spec, form, lang, user_id)
+        return
+    price = services.catalog.price(spec.id, services.catalog.validate(spec.id, form.values))
+
+    # The workflow decides; these checks only spare the user a start that is bound to be refused.
+    in_progress = await services.generations.in_progress_count(user_id)
+    if in_progress >= services.settings.bot_max_in_progress:
+        callback_answer.text = _("Please wait for a generation to finish.")
+        text = _("Too many generations in progress ({count}). Start a new one when one of them is done.")
+        await _say(callback, chat_id, text.format(count=in_progress), keyboards.home())
+        return
+    if not price.free:
+        balance = await services.ledger.balance(user_id)
+        if balance.available < price.credits:
+            callback_answer.text = _("Not enough credits.")
+            text = _("This generation costs {price}; available: {available}. Top up to continue.").format(
+                price=views.credits(price.credits, lang), available=views.credits(balance.available, lang)
+            )
+            await _say(callback, chat_id, text, keyboards.topup_and_home())
+            return
+
+    request = GenerationRequest(
+        user_id=user_id,
+        chat_id=chat_id,
+        request_key=key,
+        model_id=spec.id,
+        inputs=form.values,
+        language="ru" if lang == "ru" else "en",
+    )
+    gid = generation_id(user_id, key)
+    if not await services.store.claim_request(user_id, key, gid, request.model_dump(mode="json")):
+        started = await services.store.started_request(user_id, key)  # another replica was faster
+        callback_answer.text = await _attach(services, started) if started else _("Already started.")
+        return
+    assert callback.bot is not None
+    status = await callback.bot.send_message(
+        chat_id,
+        _("⏳ Starting {model}…").format(model=spec.title_for(lang)),
+        reply_markup=keyboards.cancel_generation(gid),
+    )
+    await services.store.set_status_message(user_id, key, status.message_id)
+    request.status_message_id = status.message_id
+    await start_generation(services.temporal, request, task_queue=services.task_queue)
+    await state.clear()
+    callback_answer.text = _("Started!")
+    if message is not None:  # the card's Generate button has done its job
+        with suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=keyboards.home())
+
+
+async def _say(callback: CallbackQuery, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup) -> None:
+    assert callback.bot is not None
+    await callback.bot.send_message(chat_id, text, reply_markup=reply_markup)
+
+
+async def _attach(services: Services, started: StartedRequest) -> str:
+    """The answer to a repeated Generate; finishes a start that died between the claim and the workflow."""
+    if started.status_message_id is None and started.age_seconds < CLAIM_GRACE:
+        return _("Already starting…")
+    request = GenerationRequest.model_validate(
+        {**started.request, "status_message_id": started.status_message_id}
+    )
+    await start_generation(
+        services.temporal, request, task_queue=services.task_queue
+    )  # attaches if it exists
+    return _("This generation has already started.")
+
+
+async def cancel(callback: CallbackQuery, services: Services, callback_answer: CallbackAnswer) -> None:
+    gid = (callback.data or "").removeprefix("gen:cancel:")
+    if not owns(callback.from_user.id, gid):
+        callback_answer.text = _("This button is not yours.")
+        return
+    handle = services.temporal.get_workflow_handle(gid)
+    try:
+        await asyncio.wait_for(handle.execute_update(GenerationWorkflow.cancel), CANCEL_TIMEOUT)
+    except WorkflowUpdateFailedError:
+        callback_answer.text = _("Too late to cancel: the model is already working on it.")
+        callback_answer.show_alert = True
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        record = await services.generations.get(gid)
+        if record is not None and record.finished:
+            callback_answer.text = _("This generation has already finished.")
+        else:
+            callback_answer.text = _("It is still starting. Please try again in a moment.")
+    except TimeoutError:
+        callback_answer.text = _("Could not cancel right now. Please try again.")
+    else:
+        callback_answer.text = _("Cancelled.")
+
+
+async def again(
+    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+) -> None:
+    gid = (callback.data or "").removeprefix("gen:again:")
+    record = await services.generations.get(gid) if owns(callback.from_user.id, gid) else None
+    if record is None or record.user_id != callback.from_user.id:
+        callback_answer.text = _("This generation is not available.")
+        return
+    try:
+        spec = services.catalog.get(record.model_id)
+    except UnknownModel:
+        spec = None
+    if spec is None or not spec.enabled:
+        callback_answer.text = _("This model is not available right now. Please choose another one.")
+        return
+    form = forms.new_form(spec.id, forms.prefill(spec, record.inputs))
+    target = callback.message if isinstance(callback.message, Message) else callback
+    await flow.confirm(target, state, services, spec, form, lang, callback.from_user.id)

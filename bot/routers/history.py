@@ -1,0 +1,100 @@
+"""History: the last generations with status, price and date; re-send a result by its Telegram file id
+(no KIE involved) or start again with the same inputs."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot import keyboards, views
+from bot.keyboards import button, home_row, markup
+from bot.routers.generation import owns
+from bot.services import Services
+from db import GenerationRecord
+
+log = logging.getLogger(__name__)
+SHOWN = 8
+
+
+def router() -> Router:
+    r = Router(name="history")
+    r.message.register(history, Command("history"))
+    r.callback_query.register(history, F.data == keyboards.HISTORY)
+    r.callback_query.register(resend, F.data.startswith("h:r:"))
+    return r
+
+
+def _status(record: GenerationRecord) -> str:
+    if record.status == "succeeded":
+        return _("✅ done")
+    if record.status == "failed":
+        return _("❌ failed")
+    if record.status == "cancelled":
+        return _("✖️ cancelled")
+    return _("⏳ in progress")
+
+
+def _file_ids(record: GenerationRecord) -> list[str]:
+    ids = record.telegram_file_ids
+    return [str(i) for i in ids] if isinstance(ids, list) else []
+
+
+async def history(event: Message | CallbackQuery, services: Services, lang: str) -> None:
+    assert event.from_user is not None
+    records = await services.generations.recent_for_user(event.from_user.id, limit=SHOWN)
+    if not records:
+        rows = [[button(_("🎨 Create"), keyboards.CREATE)], home_row()]
+        await views.show(event, (_("No generations yet."), markup(rows)))
+        return
+    lines = [_("Your last generations:")]
+    rows = []
+    for number, record in enumerate(records, start=1):
+        spec = services.catalog.models.get(record.model_id)
+        title = spec.title_for(lang) if spec else record.model_id
+        price = views.credits(record.price, lang)
+        lines.append(f"{number}. {title} · {_status(record)} · {price} · {record.created_at:%d.%m %H:%M}")
+        row = []
+        if record.status == "succeeded" and _file_ids(record):
+            row.append(button(_("📤 {number}: send again").format(number=number), f"h:r:{record.id}"))
+        if record.finished:
+            row.append(button(_("🔁 {number}: again").format(number=number), f"gen:again:{record.id}"))
+        rows.append(row)
+    rows.append(home_row())
+    await views.show(event, ("\n".join(lines), markup(rows)))
+
+
+async def resend(
+    callback: CallbackQuery, services: Services, lang: str, callback_answer: CallbackAnswer
+) -> None:
+    gid = (callback.data or "").removeprefix("h:r:")
+    record = await services.generations.get(gid) if owns(callback.from_user.id, gid) else None
+    if record is None or record.user_id != callback.from_user.id or not _file_ids(record):
+        callback_answer.text = _("There is nothing to send again for this generation.")
+        return
+    files = (record.result or {}).get("files", []) if isinstance(record.result, dict) else []
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+    assert callback.bot is not None
+    for index, file_id in enumerate(_file_ids(record)):
+        file = files[index] if index < len(files) and isinstance(files[index], dict) else {}
+        await _send(callback.bot, chat_id, file_id, file.get("media_type", "unknown"), file.get("url"))
+    callback_answer.text = _("Sent again.")
+
+
+async def _send(bot: Bot, chat_id: int, file_id: str, media_type: str, url: str | None) -> Message:
+    """By the stored file id and the result's media type; a file delivered as a link gets its link again."""
+    if file_id.startswith(("link:", "message:")):
+        text = _("Your file: {url}").format(url=url or "—")
+        return await bot.send_message(chat_id, text, reply_markup=keyboards.home())
+    send = {"image": bot.send_photo, "video": bot.send_video, "audio": bot.send_audio}.get(media_type)
+    if send is not None:
+        try:
+            return await send(chat_id, file_id, reply_markup=keyboards.home())
+        except TelegramBadRequest:  # the result went out as a document after all
+            log.info("re-send as %s refused, sending as a document", media_type)
+    return await bot.send_document(chat_id, file_id, reply_markup=keyboards.home())

@@ -1,0 +1,327 @@
+"""The bot's Dispatcher running in-process, polling the whole system's Telegram simulator over HTTP with the
+real aiogram client, against the system's Temporal and PostgreSQL; and a user who talks to it through the
+simulator's control API.
+
+Every update is tracked: a test waits for the dispatcher to have handled what it sent, and the harness fails
+the test if any update raised or anything was logged as an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import TelegramObject, Update
+
+from bot.app import build_dispatcher, make_bot, run_polling
+from bot.services import Services
+from bot.storage import PgStorage
+from db import create_pool
+from genflow.settings import Settings
+from genflow.stack import SIMULATED_BOT_TOKEN
+from tests.fixtures.system import System
+
+WAIT = 15.0  # seconds for the bot to handle one update
+Chat = dict[str, Any]
+
+
+class UpdateTracker(BaseMiddleware):
+    """Innermost update middleware: which updates were handled, and which raised."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, asyncio.Event] = {}
+        self.failures: list[tuple[int, BaseException]] = []
+
+    def event(self, update_id: int) -> asyncio.Event:
+        return self.done.setdefault(update_id, asyncio.Event())
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        try:
+            return await handler(event, data)
+        except BaseException as error:
+            self.failures.append((event.update_id, error))
+            raise
+        finally:
+            self.event(event.update_id).set()
+
+
+class ErrorLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@dataclass
+class RunningBot:
+    dp: Dispatcher
+    bot: Bot
+    services: Services
+    pool: asyncpg.Pool
+    tracker: UpdateTracker
+    stop_event: asyncio.Event
+    task: asyncio.Task
+
+    @property
+    def storage(self) -> PgStorage:
+        return self.dp.storage  # type: ignore[return-value]
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, 30)
+        await self.bot.session.close()
+        await self.pool.close()
+
+
+def bot_settings(system: System, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "database_url": system.stack.database_url,
+        "temporal_task_queue": system.stack.settings.temporal_task_queue,
+        "telegram_bot_token": SIMULATED_BOT_TOKEN,
+        "telegram_api_base": system.telegram,
+        "bot_flood_rate_per_second": 200.0,
+        "bot_flood_burst": 1000,
+    }
+    return Settings(**{**values, **overrides})
+
+
+async def start_bot(system: System, *, drop_pending: bool = False, **settings: Any) -> RunningBot:
+    """A fresh bot process, as far as state goes: new pool, new storage, new Dispatcher and Bot."""
+    config = bot_settings(system, **settings)
+    pool = await create_pool(system.stack.database_url, max_size=10)
+    services = Services.create(config, system.client, pool)
+    dp = build_dispatcher(services)
+    tracker = UpdateTracker()
+    dp.update.outer_middleware(tracker)
+    bot = make_bot(config)
+    if drop_pending:  # updates left by other suites' users
+        await bot.delete_webhook(drop_pending_updates=True)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_polling(dp, bot, stop))
+    return RunningBot(dp, bot, services, pool, tracker, stop, task)
+
+
+class Harness:
+    """The bot under test (restartable) and the simulator's control API."""
+
+    def __init__(self, system: System, settings: dict[str, Any]) -> None:
+        self.system = system
+        self.settings = settings
+        self.running: RunningBot | None = None
+        self.failures: list[tuple[int, BaseException]] = []
+        self.expected_errors = 0  # a test that breaks a handler on purpose raises this
+
+    @property
+    def app(self) -> RunningBot:
+        assert self.running is not None
+        return self.running
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        return self.system.http
+
+    async def start(self, *, drop_pending: bool = False) -> None:
+        self.running = await start_bot(self.system, drop_pending=drop_pending, **self.settings)
+
+    async def stop(self) -> None:
+        if self.running is not None:
+            await self.running.stop()
+            self.failures += self.running.tracker.failures
+            self.running = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def handled(self, update_id: int) -> None:
+        await asyncio.wait_for(self.app.tracker.event(update_id).wait(), WAIT)
+
+    async def user(
+        self, credits: int = 1000, *, language_code: str = "en", stored_language: bool = True
+    ) -> User:
+        """A new Telegram user with ``credits``; ``stored_language=False``: no language chosen in the bot."""
+        user_id = int(uuid.uuid4().int % 10**9) + 1000
+        await self.system.ledger.ensure_user(user_id, language="en" if stored_language else None)
+        if credits:
+            await self.system.ledger.credit(user_id, credits, key=f"test:{user_id}", kind="topup")
+        user = User(self, user_id)
+        await self.sim(
+            "PUT", f"/_sim/users/{user_id}", json={"first_name": "Ann", "language_code": language_code}
+        )
+        return user
+
+    async def sim(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        async with self.http.request(method, self.system.telegram + path, **kwargs) as response:
+            body = await response.json()
+            assert response.status == 200 and body.get("ok"), body
+            return body
+
+    async def calls(self, method: str, after: int = 0) -> list[dict[str, Any]]:
+        return (await self.sim("GET", f"/_sim/calls?method={method}&after={after}"))["calls"]
+
+
+@dataclass
+class User:
+    harness: Harness
+    id: int
+    sent: list[int] = field(default_factory=list)  # update ids
+
+    # ---- acting ----------------------------------------------------------------------------------------
+    async def send(self, text: str) -> dict[str, Any]:
+        return await self._message(json={"text": text})
+
+    async def send_file(
+        self, name: str, data: bytes, kind: str, caption: str | None = None
+    ) -> dict[str, Any]:
+        form = aiohttp.FormData()
+        form.add_field("kind", kind)
+        if caption:
+            form.add_field("caption", caption)
+        form.add_field("file", data, filename=name)
+        return await self._message(data=form)
+
+    async def _message(self, **kwargs: Any) -> dict[str, Any]:
+        update = (await self.harness.sim("POST", f"/_sim/users/{self.id}/message", **kwargs))["update"]
+        self.sent.append(update["update_id"])
+        await self.harness.handled(update["update_id"])
+        return update["message"]
+
+    async def press(self, data: str, message_id: int | None = None, *, force: bool = False) -> str:
+        """Tap the button with this callback data (on the newest message showing it); returns the data."""
+        if message_id is None:
+            message = await self.message_with(lambda b: b["callback_data"] == data, force=force)
+            message_id = message["message_id"]
+        await self.tap(message_id, data, force=force)
+        return data
+
+    async def press_matching(self, pattern: str) -> str:
+        """Tap the newest button whose callback data matches ``pattern`` (a regex); returns the data."""
+        regex = re.compile(pattern)
+        message = await self.message_with(lambda b: bool(regex.fullmatch(b.get("callback_data", ""))))
+        data = next(
+            b["callback_data"] for b in buttons(message) if regex.fullmatch(b.get("callback_data", ""))
+        )
+        await self.tap(message["message_id"], data)
+        return data
+
+    async def press_text(self, text: str) -> str:
+        """Tap the newest button whose label contains ``text``."""
+        message = await self.message_with(lambda b: text in b["text"])
+        data = next(b["callback_data"] for b in buttons(message) if text in b["text"])
+        await self.tap(message["message_id"], data)
+        return data
+
+    async def tap(self, message_id: int, data: str, *, force: bool = False) -> None:
+        body = {"message_id": message_id, "data": data, "force": force}
+        update = (await self.harness.sim("POST", f"/_sim/users/{self.id}/callback", json=body))["update"]
+        self.sent.append(update["update_id"])
+        await self.harness.handled(update["update_id"])
+
+    # ---- reading -----------------------------------------------------------------------------------------
+    async def chat(self) -> Chat:
+        return await self.harness.system.chat(self.id)
+
+    async def bot_messages(self) -> list[dict[str, Any]]:
+        chat = await self.chat()
+        return [m for m in chat["messages"] if m["sender"] == "bot" and not m["deleted"]]
+
+    async def last(self) -> dict[str, Any]:
+        return (await self.bot_messages())[-1]
+
+    async def last_text(self) -> str:
+        message = await self.last()
+        return message["text"] or message["caption"] or ""
+
+    async def message_with(self, predicate: Callable[[dict[str, Any]], bool], *, force: bool = False) -> dict:
+        for message in reversed(await self.bot_messages()):
+            if any(predicate(b) for b in buttons(message)):
+                return message
+        if force:
+            return await self.last()
+        raise AssertionError(f"no message with such a button; last: {await self.last_text()!r}")
+
+    async def wait_for(self, predicate: Callable[[Chat], bool], within: float = 30.0) -> Chat:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            chat = await self.chat()
+            if predicate(chat):
+                return chat
+            if asyncio.get_running_loop().time() > deadline:
+                texts = [m["text"] or m["caption"] for m in chat["messages"][-5:]]
+                raise AssertionError(f"timed out; last messages: {texts}")
+            await asyncio.sleep(0.1)
+
+    async def calls(self, method: str) -> list[dict[str, Any]]:
+        """The bot's calls of ``method`` into this chat."""
+        calls = await self.harness.calls(method)
+        return [c for c in calls if str(c["params"].get("chat_id")) == str(self.id)]
+
+    async def callback_answers(self) -> list[dict[str, Any]]:
+        return (await self.chat())["callbacks"]
+
+    async def last_answer(self) -> str | None:
+        answers = await self.callback_answers()
+        assert answers and answers[-1]["answered"], answers[-1:] or "no callback"
+        return (answers[-1]["answer"] or {}).get("text")
+
+    async def fsm(self) -> dict[str, Any]:
+        app = self.harness.app
+        key = StorageKey(bot_id=app.bot.id, chat_id=self.id, user_id=self.id)
+        return await app.storage.get_data(key)
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b for row in rows for b in row if "callback_data" in b]
+
+
+def media_messages(chat: Chat) -> list[dict[str, Any]]:
+    return [m for m in chat["messages"] if m["sender"] == "bot" and m["media"] and not m["deleted"]]
+
+
+@pytest.fixture(scope="session")
+async def fast_kie(system: System) -> AsyncIterator[None]:
+    """Generations that take a fraction of a second, so the suite stays short."""
+    await system.kie_config(latency=0.3, latency_jitter=0.05, slow_latency=4.0)
+    yield
+    await system.kie_config(latency=1.0, latency_jitter=0.2, slow_latency=20.0)
+
+
+@pytest.fixture
+def bot_overrides() -> dict[str, Any]:
+    """Settings a test module wants different (override the fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def harness(system: System, fast_kie: None, bot_overrides: dict[str, Any]) -> AsyncIterator[Harness]:
+    errors = ErrorLog()
+    logging.getLogger().addHandler(errors)
+    harness = Harness(system, bot_overrides)
+    await harness.start(drop_pending=True)
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+        logging.getLogger().removeHandler(errors)
+    assert len(harness.failures) == harness.expected_errors, harness.failures
+    assert len(errors.records) == harness.expected_errors, [r.getMessage() for r in errors.records]
