@@ -21,6 +21,10 @@ TABLES = {
     "daily_free_usage",
     "free_usage_claims",
     "generations",
+    "admin_actions",
+    "bot_fsm",
+    "bot_requests",
+    "bot_start_payloads",
 }
 
 

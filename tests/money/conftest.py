@@ -99,7 +99,9 @@ async def money_dev(db_pool: asyncpg.Pool, temporal_dev: WorkflowEnvironment) ->
 
 @asynccontextmanager
 async def money_world(env: WorkflowEnvironment, db_pool: asyncpg.Pool) -> AsyncIterator[Money]:
-    async with running_simulator(SimulatorConfig(token=TEST_TOKEN)) as sim:
+    # Real charge ids are unique; a seeded simulator repeats them, and tests share one dev server.
+    seed = uuid.uuid4().int % 2**31
+    async with running_simulator(SimulatorConfig(token=TEST_TOKEN, seed=seed)) as sim:
         bot = bot_for(sim)
         sim.add_user(ADMIN, first_name="Admin")
         ledger = Ledger(db_pool)
