@@ -27,6 +27,16 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+.PHONY: bench chaos
+
+# Latency, throughput, webhook, cost and memory beside their floors, on a fresh stack (docs/performance.md).
+bench: $(STAMP)
+	$(PY) -m bench
+
+# Generations under faults, worker kills and a PostgreSQL restart, then 5,000 hostile webhook requests.
+chaos: $(STAMP)
+	$(PY) -m bench.chaos
+
 # Forget every balance and workflow of the embedded stack.
 clean-data:
 	rm -rf .data

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`), chaos runs and webhook fuzzing (`make chaos`); see docs/performance.md."""

@@ -1,0 +1,41 @@
+"""A reduced chaos run inside `make test`: 40 generations under KIE and Telegram faults and a worker SIGKILL.
+
+The full run (300 generations, three kills, a PostgreSQL restart) is `make chaos`; both run the same code and
+the same checks (bench/chaos.py) on a stack of their own. Seeded: the simulators draw every fault from fixed
+seeds, and the kill waits for a moment with no activity running, so its cost is a replay, never an activity
+timeout.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.chaos import ChaosPlan, failed, run_chaos
+from bench.harness import Harness
+
+PLAN = ChaosPlan(
+    generations=40,
+    users=10,
+    credits_per_user=2_000,
+    start_seconds=4.0,
+    worker_kills_at=[6.0],
+    kill_when_quiet=True,
+    postgres_restart_at=None,
+    seed=4242,
+    settle_timeout=90.0,
+)
+
+
+@pytest.mark.timeout(150)
+async def test_nothing_lost_nothing_twice():
+    async with Harness.start(prefix="genflow-chaos-test-", kie_rate_limit_per_second=100) as harness:
+        run, checks, facts = await run_chaos(harness, PLAN, say=lambda _text: None)
+    report = "\n".join(f"{c.status:7} {c.name}: {c.detail}" for c in checks)
+    assert not failed(checks), f"{report}\nfacts: {facts}"
+    assert len(run.kills) == 1
+    assert next(c for c in checks if c.name.startswith("payments")).status == "SKIPPED"
+    # The faults really happened.
+    stats = facts["kie_stats"]
+    assert stats.get("create_refused_500", 0) and stats.get("create_refused_429", 0), stats
+    assert stats.get("answers_lost", 0) and stats.get("callbacks_lost", 0), stats
+    assert facts["telegram_faults_injected"] > 0
