@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -25,14 +24,16 @@ from aiohttp import web
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from db import Ledger, create_pool
 from genflow.embedded import free_port, temporal_cli
 from genflow.settings import Settings
-from genflow.stack import SIMULATED_BOT_TOKEN, SIMULATED_KIE_KEY, Child, Ports, Stack
+from genflow.stack import SIMULATED_BOT_TOKEN, SIMULATED_KIE_KEY, Ports, Stack
 from kie.signature import callback_token
 from tests.ops.test_runbook import C_SCHEDULE
 from tests.ops.test_webhooks_ops import metric
+from worker import workers as build_workers
 from workflows.kie_credits import KIE_CREDITS_SCHEDULE_ID, KieCreditsCheck
 from workflows.models import GenerationRequest, GenerationResult, Outcome
 from workflows.starter import start_generation
@@ -41,16 +42,7 @@ ADMIN_ID = 555_000_111
 
 
 class LoggedStack(Stack):
-    """The launcher's stack (quiet: each child logs to <data_dir>/logs/<name>.log) with a second worker."""
-
-    def spawn_worker(self, name: str, metrics_port: int) -> None:
-        """Another worker process next to the running one (a rolling deploy starts the new one first)."""
-        shared = self.env
-        self.env = {**shared, "WORKER_METRICS_PORT": str(metrics_port)}
-        try:
-            self._spawn(Child(name, [sys.executable, "worker.py"]))
-        finally:
-            self.env = shared
+    """The launcher's stack (quiet: each child logs to <data_dir>/logs/<name>.log)."""
 
     def child(self, name: str) -> subprocess.Popen:
         process = next(c.process for c in self.children if c.name == name)
@@ -100,7 +92,7 @@ class Ops:
     pool: asyncpg.Pool
     http: aiohttp.ClientSession
     proxy: TelegramProxy
-    metrics_port: int  # the second worker's: the first one stops in the drain test
+    metrics_port: int  # the worker process's Prometheus endpoint
     generation_ids: list[str] = field(default_factory=list)
 
     async def generate(self, prompt: str = "a lighthouse at dawn") -> GenerationResult:
@@ -135,6 +127,7 @@ async def ops(pg_server_url: str) -> AsyncIterator[Ops]:
     await admin.close()
     database_url = pg_server_url.replace("/postgres?", f"/{name}?", 1)
     ports = Ports.free()
+    metrics_port = free_port()
     proxy = TelegramProxy(upstream=f"http://127.0.0.1:{ports.telegram_simulator}")
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", proxy.handle)
@@ -159,7 +152,7 @@ async def ops(pg_server_url: str) -> AsyncIterator[Ops]:
         extra_env={
             "LOG_JSON": "true",
             "LOG_LEVEL": "DEBUG",  # the most talkative the processes get: still no secret may show
-            "WORKER_METRICS_PORT": str(free_port()),
+            "WORKER_METRICS_PORT": str(metrics_port),
             "TELEGRAM_API_BASE": f"http://127.0.0.1:{proxy_port}",
             "ADMIN_IDS": str(ADMIN_ID),
             "KIE_CREDITS_ALERT_THRESHOLD": str(10**9),  # the simulator's 100 000 credits are "low"
@@ -169,51 +162,21 @@ async def ops(pg_server_url: str) -> AsyncIterator[Ops]:
     try:
         client = await Client.connect(f"127.0.0.1:{ports.temporal}", data_converter=pydantic_data_converter)
         pool = await create_pool(database_url, max_size=3)
+        # The worker is up once it has created the credits schedule (it does so before it polls).
+        for _ in range(600):
+            try:
+                await client.get_schedule_handle(KIE_CREDITS_SCHEDULE_ID).describe()
+                break
+            except RPCError:
+                await asyncio.sleep(0.1)
         async with aiohttp.ClientSession() as http:
-            yield Ops(stack, client, pool, http, proxy, free_port())
+            yield Ops(stack, client, pool, http, proxy, metrics_port)
         await pool.close()
     finally:
         await asyncio.to_thread(stack.stop)
         await runner.cleanup()
         if not os.environ.get("GENFLOW_KEEP_TEST_DATA"):
             shutil.rmtree(stack.data_dir, ignore_errors=True)
-
-
-async def test_sigterm_drains_the_in_flight_activity_and_the_generation_completes_once(ops: Ops):
-    ops.proxy.slow_method, ops.proxy.delay = "sendPhoto", 3.0
-    handle = await ops.generate("a harbour at night")
-    await asyncio.wait_for(ops.proxy.started.wait(), 60)  # deliver_result is sending the photo now
-    # A rolling deploy: the new worker starts, the old one gets SIGTERM while its activity is in flight.
-    await asyncio.to_thread(ops.stack.spawn_worker, "worker-2", ops.metrics_port)
-    worker = ops.stack.child("worker")
-    stopped_at = time.monotonic()
-    os.killpg(worker.pid, signal.SIGTERM)
-    code = await asyncio.to_thread(worker.wait, 30)
-    drained_for = time.monotonic() - stopped_at
-    ops.proxy.slow_method = None
-
-    assert code == 0
-    assert ops.proxy.answered == [200]  # the slow call was answered, not abandoned
-    assert 1.0 < drained_for < 30  # the worker waited for the activity, within its 30 s grace
-    result = await asyncio.wait_for(handle.result(), 60)
-    assert result.outcome == Outcome.SUCCEEDED and result.delivered and result.charged
-
-    deliveries = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            if event.activity_task_scheduled_event_attributes.activity_type.name == "deliver_result":
-                deliveries.append(event.event_id)
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            attributes = event.activity_task_started_event_attributes
-            if attributes.scheduled_event_id in deliveries:
-                assert attributes.attempt == 1  # finished during the drain: never retried
-    assert len(deliveries) == 1
-    movements = await Ledger(ops.pool).recent_movements(int(handle.id.split("-")[1]), limit=10)
-    assert sorted(m.kind for m in movements if m.kind != "topup") == ["charge", "hold"]
-    user_id = handle.id.split("-")[1]
-    async with ops.http.get(f"{ops.proxy.upstream}/_sim/chats/{user_id}") as response:
-        chat = (await response.json())["chat"]
-    assert len([m for m in chat["messages"] if m["sender"] == "bot" and m["media"]]) == 1
 
 
 async def test_the_worker_schedules_the_kie_credits_check_and_it_alerts_admins(ops: Ops):
@@ -244,13 +207,14 @@ async def test_the_worker_schedules_the_kie_credits_check_and_it_alerts_admins(o
         chat = (await response.json())["chat"]
     assert any("KIE credits are low" in (m["text"] or "") for m in chat["messages"])
     ops.generation_ids.append(run_id)
-    alerts = [json.loads(line) for line in ops.stack.log_lines("worker-2") if "kie_credits_low" in line]
+    alerts = [json.loads(line) for line in ops.stack.log_lines("worker") if "kie_credits_low" in line]
     assert alerts and alerts[0]["level"] == "ERROR" and alerts[0]["workflow_id"] == run_id
 
 
 async def test_worker_and_webhooks_metrics_are_scraped_over_http(ops: Ops):
-    # After the tests above: the second worker finished a generation and ran the credits check.
-    handle = ops.client.get_workflow_handle(ops.generation_ids[0])
+    handle = await ops.generate()
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.outcome == Outcome.SUCCEEDED and result.delivered
     webhooks = f"http://127.0.0.1:{ops.stack.ports.webhooks}"
     forged = {"t": "not-our-token"}
     async with ops.http.post(f"{webhooks}/kie/callback/{handle.id}", params=forged, json={}) as response:
@@ -260,7 +224,7 @@ async def test_worker_and_webhooks_metrics_are_scraped_over_http(ops: Ops):
         return (
             metric(text, "temporal_workflow_completed", workflow_type="GenerationWorkflow") >= 1
             and metric(text, "temporal_workflow_completed", workflow_type="KieCreditsWorkflow") >= 1
-            and metric(text, "temporal_activity_execution_latency_count", activity_type="check_kie_credits")
+            and metric(text, "temporal_activity_execution_latency_count", activity_type="deliver_result")
         )
 
     for _ in range(50):  # the SDK counts a completion once the server has acknowledged it: a moment later
@@ -279,6 +243,52 @@ async def test_worker_and_webhooks_metrics_are_scraped_over_http(ops: Ops):
     assert metric(text, "genflow_ready", process="webhooks") == 1
 
 
+async def test_sigterm_drains_the_in_flight_activity_and_the_generation_completes_once(ops: Ops):
+    ops.proxy.slow_method, ops.proxy.delay = "sendPhoto", 3.0
+    handle = await ops.generate("a harbour at night")
+    await asyncio.wait_for(ops.proxy.started.wait(), 60)  # deliver_result is sending the photo now
+    worker = ops.stack.child("worker")
+    stopped_at = time.monotonic()
+    os.killpg(worker.pid, signal.SIGTERM)
+    code = await asyncio.to_thread(worker.wait, 30)
+    drained_for = time.monotonic() - stopped_at
+    ops.proxy.slow_method = None
+
+    assert code == 0
+    assert ops.proxy.answered == [200]  # the slow call was answered, not abandoned
+    assert 1.0 < drained_for < 30  # the worker waited for the activity, within its 30 s grace
+    # The next worker (built exactly like worker.py builds it, in this process to save a start-up) finishes.
+    settings = Settings(
+        _env_file=None,
+        **{
+            name: ops.stack.env[name.upper()]
+            for name in Settings.model_fields
+            if name.upper() in ops.stack.env
+        },
+    )
+    async with build_workers(settings, ops.client) as (main_worker, submit_worker):
+        async with main_worker, submit_worker:
+            result = await asyncio.wait_for(handle.result(), 60)
+    assert result.outcome == Outcome.SUCCEEDED and result.delivered and result.charged
+
+    deliveries = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if event.activity_task_scheduled_event_attributes.activity_type.name == "deliver_result":
+                deliveries.append(event.event_id)
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            attributes = event.activity_task_started_event_attributes
+            if attributes.scheduled_event_id in deliveries:
+                assert attributes.attempt == 1  # finished during the drain: never retried
+    assert len(deliveries) == 1
+    movements = await Ledger(ops.pool).recent_movements(int(handle.id.split("-")[1]), limit=10)
+    assert sorted(m.kind for m in movements if m.kind != "topup") == ["charge", "hold"]
+    user_id = handle.id.split("-")[1]
+    async with ops.http.get(f"{ops.proxy.upstream}/_sim/chats/{user_id}") as response:
+        chat = (await response.json())["chat"]
+    assert len([m for m in chat["messages"] if m["sender"] == "bot" and m["media"]]) == 1
+
+
 async def test_logs_are_json_lines_with_workflow_ids_and_no_secrets(ops: Ops):
     data = ops.stack.data_dir
     secrets = {
@@ -293,14 +303,15 @@ async def test_logs_are_json_lines_with_workflow_ids_and_no_secrets(ops: Ops):
         secrets[f"callback token of {gid}"] = callback_token(callback, gid)
 
     entries = []
-    for name in ("worker", "worker-2", "webhooks"):
+    for name in ("worker", "webhooks"):
         lines = [line for line in ops.stack.log_lines(name) if line.strip()]
         assert lines, f"{name} logged nothing"
         for line in lines:
             entries.append(json.loads(line))  # every line is JSON
             for what, secret in secrets.items():
                 assert secret not in line, f"{what} in the {name} log: {line}"
-    generation = ops.generation_ids[0]
+    # The metrics test's generation: run entirely by the worker process.
+    generation = next(gid for gid in ops.generation_ids if gid.startswith("gen-"))
     about_it = [e for e in entries if e.get("workflow_id") == generation]
     # From activities (the worker's filter), the workflow itself and the webhooks server alike.
     assert {"activities.kie", "webhooks"} <= {e["logger"] for e in about_it}
