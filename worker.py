@@ -26,23 +26,39 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.admin import AdminActivities
 from activities.catalog import CatalogActivities
 from activities.kie import KieActivities
 from activities.ledger import LedgerActivities
 from activities.media import MediaActivities
 from activities.operations import OperationsActivities
+from activities.payments import PaymentActivities
 from activities.telegram import TelegramActivities
+from billing import load_packages
 from catalog import get_catalog
-from db import Generations, Ledger, create_pool
+from db import AdminAudit, Generations, Ledger, Payments, Referrals, create_pool
 from genflow.logs import setup_process_logging
 from genflow.metrics import temporal_runtime
 from genflow.settings import Settings, get_settings
+from genflow.temporal import connect_temporal
 from kie.client import KieClient
+from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 from workflows.generation import GenerationWorkflow, kie_task_queue
 from workflows.kie_credits import KieCreditsWorkflow, ensure_kie_credits_schedule
+from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
+from workflows.schedules import ensure_reconcile_schedule
+
+WORKFLOWS = [
+    GenerationWorkflow,
+    KieCreditsWorkflow,
+    TopUpWorkflow,
+    ReconcileStarsWorkflow,
+    AdjustCreditsWorkflow,
+    RefundGenerationWorkflow,
+    RefundTopUpWorkflow,
+]
 
 log = logging.getLogger("worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -96,7 +112,20 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
             public_base_url=str(settings.public_base_url),
             callback_secret=settings.callback_secret.get_secret_value(),
         )
-        ledger_activities = LedgerActivities(Ledger(pool), generations)
+        ledger = Ledger(pool)
+        ledger_activities = LedgerActivities(ledger, generations)
+        audit = AdminAudit(pool)
+        payments = PaymentActivities(
+            ledger,
+            Payments(pool),
+            Referrals(pool),
+            audit,
+            bot,
+            load_packages(),
+            order_secret=settings.callback_secret.get_secret_value(),
+            admin_ids=settings.admin_ids,
+        )
+        admin = AdminActivities(ledger, generations, audit, bot)
         telegram = TelegramActivities(bot, generations, downloads)
         operations = OperationsActivities(
             kie, bot, threshold=settings.kie_credits_alert_threshold, admin_ids=settings.admin_ids
@@ -104,7 +133,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
         main = Worker(
             client,
             task_queue=settings.temporal_task_queue,
-            workflows=[GenerationWorkflow, KieCreditsWorkflow],
+            workflows=WORKFLOWS,
             activities=[
                 CatalogActivities(catalog, generations).validate_generation,
                 ledger_activities.hold_credits,
@@ -115,6 +144,16 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 telegram.notify_status,
                 telegram.deliver_result,
                 operations.check_kie_credits,
+                payments.credit_topup,
+                payments.notify_topup,
+                payments.find_uncredited_star_payments,
+                payments.notify_admins,
+                payments.reserve_topup_refund,
+                payments.refund_stars,
+                payments.complete_topup_refund,
+                payments.cancel_topup_refund,
+                admin.adjust_credits,
+                admin.refund_generation,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
@@ -147,14 +186,14 @@ async def main() -> None:
         # The workflow_id is a field of its own in JSON lines: no need to repeat the info in the message.
         workflow.logger.workflow_info_on_message = False
         activity.logger.activity_info_on_message = False
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        runtime=temporal_runtime(settings.worker_metrics_port),
-    )
+    client = await connect_temporal(settings, runtime=temporal_runtime(settings.worker_metrics_port))
     if await ensure_kie_credits_schedule(client, settings.temporal_task_queue):
         log.info("created the KIE credits schedule")
+    await ensure_reconcile_schedule(
+        client,
+        task_queue=settings.temporal_task_queue,
+        every=timedelta(minutes=settings.reconcile_interval_minutes),
+    )
     async with workers(settings, client) as (main_worker, submit_worker):
         async with main_worker, submit_worker:
             log.info("worker polling %s and %s", main_worker.task_queue, submit_worker.task_queue)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -27,6 +28,11 @@ class Settings(BaseSettings):
     # Temporal
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    # Temporal Cloud or a TLS cluster: an API key implies TLS; or mTLS with a client certificate and key.
+    temporal_tls: bool = False
+    temporal_api_key: SecretStr | None = None
+    temporal_tls_cert_path: Path | None = None
+    temporal_tls_key_path: Path | None = None
     # KIE submits run on "<queue>-kie", rate-limited server-side to the account limit.
     temporal_task_queue: str = "genflow"
     temporal_ui_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8233")

@@ -35,10 +35,13 @@ class Ports:
     kie_simulator: int = 8090
     telegram_simulator: int = 8081
     webchat: int | None = 8088  # the local web chat; always also at <telegram simulator>/chat
+    worker_metrics: int = 9464
+    bot: int = 8082  # the bot's /healthz and /metrics
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(free_port(), None, free_port(), free_port(), free_port(), None)
+        """Free ports for tests and benchmarks: several stacks can run side by side."""
+        return cls(free_port(), None, free_port(), free_port(), free_port(), None, free_port(), free_port())
 
 
 @dataclass
@@ -144,6 +147,8 @@ class Stack:
             "DATABASE_URL": self.database_url,
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.ports.temporal}",
             "WEBHOOKS_PORT": str(self.ports.webhooks),
+            "WORKER_METRICS_PORT": str(self.ports.worker_metrics),
+            "BOT_PORT": str(self.ports.bot),
         }
         secret = s.callback_secret.get_secret_value() if s.callback_secret else self._secret("callback")
         env["CALLBACK_SECRET"] = secret

@@ -1,16 +1,32 @@
-"""One way to connect to Temporal: every process uses the pydantic data converter."""
+"""One way to connect to Temporal: every process uses the pydantic data converter, and the same settings
+reach a dev server, a self-hosted cluster (optionally TLS) or Temporal Cloud (TLS + API key)."""
 
 from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
+from temporalio.service import TLSConfig
 
 from genflow.settings import Settings
 
 
-async def connect_temporal(settings: Settings) -> Client:
+def _tls(settings: Settings) -> bool | TLSConfig:
+    if settings.temporal_tls_cert_path and settings.temporal_tls_key_path:
+        # mTLS, e.g. Temporal Cloud with certificates.
+        return TLSConfig(
+            client_cert=settings.temporal_tls_cert_path.read_bytes(),
+            client_private_key=settings.temporal_tls_key_path.read_bytes(),
+        )
+    return settings.temporal_tls or settings.temporal_api_key is not None
+
+
+async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=_tls(settings),
+        api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
+        runtime=runtime,
     )
