@@ -26,11 +26,16 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.middlewares import ErrorsMiddleware, FloodMiddleware, InFlightMiddleware, LanguageMiddleware
+from bot.middlewares import (
+    AnswerCallbacks,
+    ErrorsMiddleware,
+    FloodMiddleware,
+    InFlightMiddleware,
+    LanguageMiddleware,
+)
 from bot.routers import all_routers
 from bot.services import Services
 from bot.storage import PgStorage
@@ -79,9 +84,8 @@ def build_dispatcher(
     flood = FloodMiddleware(services.settings.bot_flood_rate_per_second, services.settings.bot_flood_burst)
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)
-    # Every callback query is answered once its handler is done (with the text the handler set), even when
-    # the handler fails or no handler matched.
-    dp.callback_query.outer_middleware(CallbackAnswerMiddleware())
+    # Every callback query is answered once its handler is done (with the text the handler set).
+    dp.callback_query.outer_middleware(AnswerCallbacks())
     dp.include_routers(*all_routers())
     return dp
 

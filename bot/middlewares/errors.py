@@ -97,7 +97,7 @@ class ErrorsMiddleware(BaseMiddleware):
             reply_markup = keyboards.home()
         callback = event.callback_query if isinstance(event, Update) else None
         if callback is not None:
-            with suppress(TelegramAPIError):  # may have been answered already
+            with suppress(TelegramAPIError):  # usually answered already (AnswerCallbacks)
                 await bot.answer_callback_query(callback.id, text=text)
         chat_id = chat.id if chat is not None else user.id if user is not None else None
         if chat_id is not None:

@@ -103,6 +103,7 @@ async def test_cancel_after_submission_is_refused_with_the_reason(harness: Harne
     await user.press(f"gen:cancel:{gid}", status["message_id"], force=True)  # an old Cancel button
     assert await user.last_answer() == "Too late to cancel: the model is already working on it."
     assert (await handle.query(GenerationWorkflow.status)).cancel_requested is False
+    await asyncio.wait_for(handle.result(), 30)
     chat = await user.wait_for(lambda chat: bool(media_messages(chat)))
     await user.tap(chat["messages"][0]["message_id"], f"gen:cancel:{gid}", force=True)  # status is gone
     assert await user.last_answer() == "This generation has already finished."

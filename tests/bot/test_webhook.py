@@ -1,0 +1,108 @@
+"""Webhook mode: Telegram (a simulator of its own here, so the shared one keeps its poller) posts updates to
+the bot's aiohttp app; the secret token is checked, /healthz answers, and an update whose handling failed on a
+transient error is answered 500 and so delivered again."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import aiohttp
+import asyncpg
+import pytest
+
+from bot.app import WEBHOOK_PATH, build_dispatcher, make_bot, run_webhook, webhook_secret
+from bot.services import Services
+from db import create_pool
+from genflow.embedded import free_port
+from genflow.settings import Settings
+from simulators.telegram import TelegramSimulator
+from simulators.telegram.config import SimulatorConfig
+from simulators.telegram.testing import TEST_TOKEN
+from tests.fixtures.system import System
+
+
+async def wait_until(check, within: float = 15.0):
+    deadline = asyncio.get_running_loop().time() + within
+    while not (result := await check()):
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
+    simulator = TelegramSimulator(SimulatorConfig(token=TEST_TOKEN, webhook_retry_delays=(0.2,)))
+    await simulator.start()
+    port = free_port()
+    settings = Settings(
+        _env_file=None,
+        database_url=system.stack.database_url,
+        temporal_task_queue=system.stack.settings.temporal_task_queue,
+        telegram_bot_token=TEST_TOKEN,
+        telegram_api_base=simulator.url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}",
+        bot_port=port,
+    )
+    pool = await create_pool(system.stack.database_url, max_size=5)
+    services = Services.create(settings, system.client, pool)
+    dp = build_dispatcher(services, webhook=True)
+    bot = make_bot(settings)
+    stop = asyncio.Event()
+    server = asyncio.create_task(run_webhook(dp, bot, settings, stop))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def healthy() -> bool:
+                try:
+                    async with http.get(f"{base}/healthz") as response:
+                        return response.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            await wait_until(healthy)
+            info = await bot.get_webhook_info()
+            assert info.url == base + WEBHOOK_PATH and "callback_query" in (info.allowed_updates or [])
+
+            user_id = int(uuid.uuid4().int % 10**9) + 1000
+            simulator.inject_message(user_id, "/start", first_name="Wes")
+
+            async def answered() -> bool:
+                return any("What shall we do?" in (m.text or "") for m in simulator.chat(user_id).from_bot())
+
+            await wait_until(answered)
+
+            # Without the secret, or with another one: refused, nothing handled.
+            async with http.post(base + WEBHOOK_PATH, json={"update_id": 1}) as response:
+                assert response.status == 401
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            async with http.post(base + WEBHOOK_PATH, json={"update_id": 1}, headers=headers) as response:
+                assert response.status == 401
+            assert webhook_secret(settings) == webhook_secret(settings.model_copy())  # same on every replica
+
+            # The database is unreachable for one update: 500, Telegram delivers it again, then it works.
+            real = services.ledger.get_user
+            failures = []
+
+            async def flaky(uid: int):
+                if not failures:
+                    failures.append(uid)
+                    raise asyncpg.PostgresConnectionError("connection lost")
+                return await real(uid)
+
+            monkeypatch.setattr(services.ledger, "get_user", flaky)
+            simulator.inject_message(user_id, "/help")
+
+            async def helped() -> bool:
+                return any("How it works" in (m.text or "") for m in simulator.chat(user_id).from_bot())
+
+            await wait_until(helped)
+            assert failures == [user_id]
+            help_calls = [m for m in simulator.chat(user_id).from_bot() if "How it works" in (m.text or "")]
+            assert len(help_calls) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 15)
+        await bot.session.close()
+        await pool.close()
+        await simulator.stop()
