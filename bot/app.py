@@ -138,6 +138,7 @@ async def set_commands(bot: Bot) -> None:
 async def run_polling(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
     """Poll until ``stop``; then let updates in progress finish and confirm them to Telegram."""
     await bot.delete_webhook()  # left over from webhook mode, it would make getUpdates fail
+    log.info("long polling")
     polling = asyncio.create_task(
         dp.start_polling(
             bot, handle_signals=False, close_bot_session=False, allowed_updates=dp.resolve_used_update_types()

@@ -15,7 +15,12 @@ from typing import Any
 
 import asyncpg
 from aiogram import BaseMiddleware, Bot
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -65,6 +70,9 @@ class ErrorsMiddleware(BaseMiddleware):
     ) -> Any:
         try:
             return await handler(event, data)
+        except TelegramForbiddenError:
+            log.info("the user blocked the bot; update dropped")  # nobody to answer
+            return None
         except Exception as error:
             update_id = event.update_id if isinstance(event, Update) else None
             kind = event.event_type if isinstance(event, Update) else type(event).__name__

@@ -22,7 +22,7 @@ def router() -> Router:
     return r
 
 
-def _movement(movement: Movement, lang: str) -> str:
+def _movement(movement: Movement) -> str:
     names = {
         "topup": _("top-up"),
         "bonus": _("bonus"),
@@ -48,7 +48,7 @@ async def balance(event: Message | CallbackQuery, services: Services, lang: str)
         _("Held for generations in progress: {held}").format(held=views.credits(account.held, lang)),
     ]
     if movements:
-        lines += ["", _("Recent:")] + [_movement(m, lang) for m in movements]
+        lines += ["", _("Recent:")] + [_movement(m) for m in movements]
     rows = [
         [button(_("💳 Top up"), keyboards.TOPUP), button(_("🗂 History"), keyboards.HISTORY)],
         home_row(),

@@ -27,6 +27,7 @@ from bot.app import build_dispatcher, make_bot, run_polling
 from bot.services import Services
 from bot.storage import PgStorage
 from db import create_pool
+from genflow.embedded import stop_process
 from genflow.settings import Settings
 from genflow.stack import SIMULATED_BOT_TOKEN
 from tests.fixtures.system import System
@@ -294,8 +295,18 @@ def media_messages(chat: Chat) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
+async def only_poller(system: System) -> None:
+    """The bot under test must be the simulator's only poller: were a bot process part of the system's stack,
+    the two would take each other's updates (409 Conflict). It is stopped for this suite."""
+    for child in [c for c in system.stack.children if c.name == "bot"]:
+        if child.process is not None:
+            await asyncio.to_thread(stop_process, child.process)
+        system.stack.children.remove(child)
+
+
+@pytest.fixture(scope="package")
 async def fast_kie(system: System) -> AsyncIterator[None]:
-    """Generations that take a fraction of a second, so the suite stays short."""
+    """Generations that take a fraction of a second while this suite runs, so it stays short."""
     await system.kie_config(latency=0.3, latency_jitter=0.05, slow_latency=4.0)
     yield
     await system.kie_config(latency=1.0, latency_jitter=0.2, slow_latency=20.0)
@@ -308,7 +319,9 @@ def bot_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def harness(system: System, fast_kie: None, bot_overrides: dict[str, Any]) -> AsyncIterator[Harness]:
+async def harness(
+    system: System, only_poller: None, fast_kie: None, bot_overrides: dict[str, Any]
+) -> AsyncIterator[Harness]:
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     harness = Harness(system, bot_overrides)

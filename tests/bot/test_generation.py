@@ -171,3 +171,21 @@ async def test_too_many_generations_in_progress(harness: Harness):
     await user.press_matching(r"g:\w+")
     assert await user.last_answer() == "Please wait for a generation to finish."
     assert (await user.last_text()).startswith("Too many generations in progress (1).")
+
+
+async def test_a_free_model_needs_no_credits(harness: Harness):
+    user = await harness.user(credits=0)
+    await user.send("/menu")
+    await user.press("menu:create")
+    await user.press("c:f:text-to-image")
+    assert "Z-Image · free" in [b["text"] for b in buttons(await user.last())]
+    await user.press("c:m:z-image")
+    await user.press("c:s:z-image")
+    await user.send("a quiet harbour")
+    await user.press_matching(r"f:\w+:go")
+    card = await user.last()
+    assert "Price: free (daily allowance)" in card["text"]
+    await user.press_matching(r"g:\w+")
+    assert await user.last_answer() == "Started!"
+    chat = await user.wait_for(lambda chat: bool(media_messages(chat)))
+    assert len(media_messages(chat)) == 1
