@@ -6,6 +6,7 @@ build step and no binary file to keep in sync. English is the source language (t
 
 from __future__ import annotations
 
+import contextvars
 import gettext
 from functools import lru_cache
 from io import BytesIO
@@ -22,6 +23,20 @@ DEFAULT_LANGUAGE = "en"
 
 class PoI18n(I18n):
     """aiogram's I18n reading .po catalogs directly."""
+
+    # aiogram's gettext helpers look the current instance up in I18n's context variable, while a subclass
+    # gets a variable of its own: share I18n's, so `with i18n.context():` works for this class too.
+    @classmethod
+    def get_current(cls, no_error: bool = True) -> I18n | None:  # type: ignore[override]
+        return I18n.get_current(no_error)
+
+    @classmethod
+    def set_current(cls, value: I18n) -> contextvars.Token:  # type: ignore[override]
+        return I18n.set_current(value)
+
+    @classmethod
+    def reset_current(cls, token: contextvars.Token) -> None:
+        I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}

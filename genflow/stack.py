@@ -186,6 +186,8 @@ class Stack:
         known = {
             "worker": Child("worker", [py, "worker.py"]),
             "webhooks": Child("webhooks", [py, "-m", "webhooks"], self.ports.webhooks),
+            # Polling mode: nothing to wait for but the process; its /healthz and /metrics are on BOT_PORT.
+            "bot": Child("bot", [py, "-m", "bot"]),
         }
         plan += [known[name] for name in self.processes]
         return plan
@@ -277,7 +279,10 @@ def main(argv: list[str] | None = None) -> None:
     except ValidationError as error:
         exit_invalid(describe_error(error))
     stack = Stack(
-        args.data_dir.resolve(), settings=settings, ports=Ports.free() if args.free_ports else Ports()
+        args.data_dir.resolve(),
+        settings=settings,
+        ports=Ports.free() if args.free_ports else Ports(),
+        processes=("worker", "webhooks", "bot"),
     )
     stopping = False
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -63,6 +64,19 @@ class Launcher:
         return code
 
 
+async def bot_answers_start(telegram: str, user_id: int) -> bool:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{telegram}/_sim/users/{user_id}/message", json={"text": "/start"}) as response:
+            assert response.status == 200
+        for _ in range(300):
+            async with http.get(f"{telegram}/_sim/chats/{user_id}") as response:
+                chat = (await response.json())["chat"]
+            if any(m["sender"] == "bot" and m["reply_markup"] for m in chat["messages"]):
+                return True
+            await asyncio.sleep(0.1)
+    return False
+
+
 def processes_using(data_dir: Path) -> list[str]:
     """Command lines of live processes that mention the data directory (postgres, temporal, children)."""
     found = []
@@ -89,9 +103,13 @@ async def test_run_stop_and_run_again_keeps_state():
     text = await first.ready()
     temporal = re.search(r"Temporal frontend\s+(127\.0\.0\.1:\d+)", text).group(1)
     child_pids = [int(pid) for pid in re.findall(r"pid (\d+)", text)]
-    assert {"kie-simulator", "telegram-simulator", "worker", "webhooks"} <= set(
+    assert {"kie-simulator", "telegram-simulator", "worker", "webhooks", "bot"} <= set(
         re.findall(r"^  ([a-z-]+)\s", text, re.M)
     )
+
+    # The bot is part of `make run`: a user writing /start in the local chat gets the menu.
+    telegram = re.search(r"telegram-simulator\s+(127\.0\.0\.1:\d+)", text).group(1)
+    assert await bot_answers_start(f"http://{telegram}", user_id=1001)
 
     client = await Client.connect(temporal, data_converter=pydantic_data_converter)
     pool = await create_pool(database_url, min_size=1, max_size=2)
