@@ -126,7 +126,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
             admin_ids=settings.admin_ids,
         )
         admin = AdminActivities(ledger, generations, audit, bot)
-        telegram = TelegramActivities(bot, generations, downloads)
+        telegram = TelegramActivities(bot, generations, downloads, catalog)
         operations = OperationsActivities(
             kie, bot, threshold=settings.kie_credits_alert_threshold, admin_ids=settings.admin_ids
         )

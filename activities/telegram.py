@@ -35,6 +35,7 @@ from aiogram.types import (
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from catalog import Catalog, UnknownModel
 from db import Generations
 from genflow.i18n import translate as _
 from workflows.models import DeliverInput, DeliveryOutcome, NotifyInput, Reason, ResultFile, Stage
@@ -63,10 +64,22 @@ class Undeliverable(Exception):
 
 
 class TelegramActivities:
-    def __init__(self, bot: Bot, generations: Generations, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, bot: Bot, generations: Generations, http: aiohttp.ClientSession, catalog: Catalog | None = None
+    ) -> None:
         self.bot = bot
         self.generations = generations
+        self.catalog = catalog
         self.http = http  # downloads of result files when Telegram cannot fetch a URL itself
+
+    def _title(self, model_id: str, lang: str) -> str:
+        """The model's name as the user saw it in the menu (its id when the catalog does not know it)."""
+        if self.catalog is None:
+            return model_id
+        try:
+            return self.catalog.get(model_id).title_for(lang)
+        except UnknownModel:
+            return model_id
 
     # ---- status message ------------------------------------------------------------------------------------
     @activity.defn
@@ -91,9 +104,9 @@ class TelegramActivities:
     def _status_text(self, data: NotifyInput) -> str:
         lang = data.language
         if data.stage == Stage.PREPARING:
-            return _("⏳ Uploading your files for {model}…", lang, model=data.model_id)
+            return _("⏳ Uploading your files for {model}…", lang, model=self._title(data.model_id, lang))
         if data.stage == Stage.WAITING:
-            text = _("🎨 Generating with {model}…", lang, model=data.model_id)
+            text = _("🎨 Generating with {model}…", lang, model=self._title(data.model_id, lang))
             if data.progress is not None:
                 text += "\n" + _("Progress: {percent}%", lang, percent=round(data.progress * 100))
             return text
@@ -125,7 +138,8 @@ class TelegramActivities:
         details = activity.info().heartbeat_details
         sent: list[str] = list(details[0]) if details else []
         methods: list[str] = []
-        caption = _("✅ {model} · {price} credits", data.language, model=data.model_id, price=data.price)
+        title = self._title(data.model_id, data.language)
+        caption = _("✅ {model} · {price} credits", data.language, model=title, price=data.price)
         try:
             files = data.files
             if 2 <= len(files) <= 10 and not sent and _groupable(files):

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.telegram import TelegramActivities
+from catalog import get_catalog
 from db import Generations
 from simulators.kie.media import asset
 from simulators.telegram.simulator import TelegramSimulator
@@ -76,7 +77,7 @@ async def harness(db_pool) -> AsyncIterator[Harness]:
         sim.add_user(USER, first_name="Ann")
         bot = bot_for(sim)
         try:
-            yield Harness(sim, TelegramActivities(bot, generations, http), generations, base)
+            yield Harness(sim, TelegramActivities(bot, generations, http, get_catalog()), generations, base)
         finally:
             await bot.session.close()
 
@@ -98,7 +99,9 @@ async def test_photo_by_url_and_file_id_stored(harness: Harness):
     )
     assert out.delivered and out.method == "url" and len(out.file_ids) == 1
     [message] = harness.bot_media()
-    assert message.media[0].kind == "photo" and message.caption.startswith("✅")
+    assert message.media[0].kind == "photo"
+    # The model as the user knows it from the menu, not its API id.
+    assert message.caption == f"✅ {get_catalog().get('google/nano-banana').title_for('en')} · 4 credits"
     record = await harness.generations.get("gen-5001-abc")
     assert record.telegram_file_ids == out.file_ids and record.stage == Stage.DONE.value
     assert next(m for m in harness.sim.chat(USER).messages if m.message_id == status.message_id).deleted
