@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     stack = Stack(
         args.data_dir.resolve(),
         settings=settings,
-        ports=Ports.free() if args.free_ports else Ports(),
+        ports=Ports.free() if args.free_ports else Ports(webchat=settings.webchat_port),
         processes=("worker", "webhooks", "bot"),
     )
     stopping = False
