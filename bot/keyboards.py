@@ -1,13 +1,15 @@
 """Inline keyboards and the callback data they carry (≤ 64 bytes: model codes and short tokens only).
 
 Callback data, by prefix:
-  menu:home · menu:create · menu:balance · menu:history · menu:help · menu:lang · topup:open
+  menu:home · menu:create · menu:balance · menu:history · menu:help · menu:lang · menu:invite · topup:open
+  topup:buy:<package id>              send the invoice for a Stars package
   lang:<code>                         switch the language
   c:f:<format id> · c:m:<model code> · c:s:<model code>      formats → models → card → start the form
   f:<form id>:<op>[:<args>]           the form (see routers/create.py)
   g:<request key>                     Generate on a confirmation card
   gen:cancel:<generation id> · gen:again:<generation id>     on the workflow's status message
   h:r:<generation id>                 re-send a result from history
+  adm:…                               the admin panel (admins only; see routers/admin.py)
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ HISTORY = "menu:history"
 HELP = "menu:help"
 LANGUAGE = "menu:lang"
 TOPUP = "topup:open"
+BUY = "topup:buy:"
+INVITE = "menu:invite"
 
 Rows = list[list[InlineKeyboardButton]]
 

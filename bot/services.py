@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import asyncpg
 from temporalio.client import Client
 
+from billing import Packages, load_packages
 from bot.storage import BotStore
 from catalog import Catalog, get_catalog
-from db import Generations, Ledger
+from db import AdminAudit, Generations, Ledger, Payments, Referrals
 from genflow.settings import Settings
 
 
 @dataclass
 class Services:
-    """Read-only access to the ledger and generations, the catalog, and Temporal to start and cancel."""
+    """Read-only access to the ledger, generations and payments, the catalog and the Stars packages, and
+    Temporal to start workflows. The bot never moves money itself: workflows do."""
 
     settings: Settings
     temporal: Client
@@ -24,10 +27,19 @@ class Services:
     ledger: Ledger
     generations: Generations
     store: BotStore
+    packages: Packages
+    payments: Payments
+    referrals: Referrals
+    audit: AdminAudit
 
     @classmethod
     def create(
-        cls, settings: Settings, temporal: Client, pool: asyncpg.Pool, catalog: Catalog | None = None
+        cls,
+        settings: Settings,
+        temporal: Client,
+        pool: asyncpg.Pool,
+        catalog: Catalog | None = None,
+        packages: Packages | None = None,
     ) -> Services:
         return cls(
             settings=settings,
@@ -37,8 +49,26 @@ class Services:
             ledger=Ledger(pool),
             generations=Generations(pool),
             store=BotStore(pool),
+            packages=packages or load_packages(),
+            payments=Payments(pool),
+            referrals=Referrals(pool),
+            audit=AdminAudit(pool),
         )
 
     @property
     def task_queue(self) -> str:
         return self.settings.temporal_task_queue
+
+    @property
+    def order_secret(self) -> str | None:
+        secret = self.settings.callback_secret
+        return secret.get_secret_value() if secret is not None else None
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.settings.admin_ids
+
+    def temporal_link(self, workflow_id: str) -> str:
+        """The workflow in the Temporal UI."""
+        base = str(self.settings.temporal_ui_url).rstrip("/")
+        namespace = quote(self.settings.temporal_namespace, safe="")
+        return f"{base}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"

@@ -1,10 +1,11 @@
-"""Middlewares: errors (outermost), language, flood control, callback answers, in-flight tracking."""
+"""Middlewares: in-flight tracking, errors and metrics (per update); language, flood, callback answers."""
 
 from bot.middlewares.callbacks import AnswerCallbacks
 from bot.middlewares.errors import ErrorsMiddleware
 from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.language import LanguageMiddleware
+from bot.middlewares.metrics import UpdateMetrics
 
 __all__ = [
     "AnswerCallbacks",
@@ -12,4 +13,5 @@ __all__ = [
     "FloodMiddleware",
     "InFlightMiddleware",
     "LanguageMiddleware",
+    "UpdateMetrics",
 ]

@@ -27,7 +27,6 @@ from aiogram.utils.i18n import gettext as _
 from temporalio.service import RPCError, RPCStatusCode
 
 from bot import keyboards
-from bot.middlewares.language import i18n_context
 from genflow.i18n import pick_language
 
 log = logging.getLogger("bot.errors")
@@ -100,7 +99,7 @@ class ErrorsMiddleware(BaseMiddleware):
         if bot is None:
             return
         lang = await self._language(user, data)
-        with i18n_context(self.i18n, lang):
+        with self.i18n.context(), self.i18n.use_locale(lang):
             text = _("⚠️ Something went wrong. Please try again.")
             reply_markup = keyboards.home()
         callback = event.callback_query if isinstance(event, Update) else None

@@ -1,7 +1,9 @@
 """Per-user flood control: a token bucket per user id.
 
 Past the limit, updates are dropped with a friendly "slow down" (at most once per window); callback queries
-are still answered so the button's spinner stops.
+are still answered so the button's spinner stops. Payment service messages (successful_payment,
+refunded_payment) are never limited: Telegram sends them, not the user, and a paid top-up must not wait for
+the reconciliation because the user had typed fast before paying.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class FloodMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
+        if isinstance(event, Message) and (event.successful_payment or event.refunded_payment):
+            return await handler(event, data)
         if user is None or self.allow(user.id):
             return await handler(event, data)
         if isinstance(event, CallbackQuery):

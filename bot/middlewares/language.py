@@ -1,47 +1,23 @@
-"""The user's language: the one stored on the user (chosen with the Language button), else Telegram's."""
+"""The user's language: the one stored on the user, else Telegram's.
+
+On first contact the user and their account are created, and Telegram's language is stored (when the user
+has none stored yet): workflows that message a user outside a conversation (payment notices) read it. The
+Language button overrides it. aiogram's ``I18nMiddleware`` sets the locale for the handler: ``PoI18n`` shares
+aiogram's I18n context variable, so its ``gettext`` translates into the user's language.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from aiogram.types import TelegramObject, User
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import I18nMiddleware
 
 from genflow.i18n import DEFAULT_LANGUAGE, pick_language
 
 
-@contextmanager
-def i18n_context(i18n: I18n, locale: str) -> Iterator[None]:
-    """Make ``gettext`` of ``aiogram.utils.i18n`` translate into ``locale``.
-
-    That ``gettext`` reads ``I18n``'s own context variable, while ``I18n.context()`` of a subclass (our
-    ``PoI18n``) sets the subclass's: set the base class's here.
-    """
-    token = I18n.set_current(i18n)
-    try:
-        with i18n.use_locale(locale):
-            yield
-    finally:
-        I18n.reset_current(token)
-
-
 class LanguageMiddleware(I18nMiddleware):
     """Puts ``lang`` (ru/en) into the handler data and creates the user and account on first contact."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        locale = await self.get_locale(event=event, data=data)
-        if self.i18n_key:
-            data[self.i18n_key] = self.i18n
-        data[self.middleware_key] = self
-        with i18n_context(self.i18n, locale):
-            return await handler(event, data)
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("event_from_user")
@@ -50,9 +26,10 @@ class LanguageMiddleware(I18nMiddleware):
             return DEFAULT_LANGUAGE
         ledger = data["services"].ledger
         record = await ledger.get_user(user.id)
-        if record is None:
+        if record is None or (record.language is None and user.language_code):
             # The account must exist before Balance or a confirmation card reads it.
-            record = await ledger.ensure_user(user.id)
+            telegram = pick_language(user.language_code) if user.language_code else None
+            record = await ledger.ensure_user(user.id, language=telegram)
         lang = pick_language(record.language or user.language_code)
         data["lang"] = lang
         return lang

@@ -2,16 +2,30 @@
 
 from aiogram import Router
 
-from bot.routers import balance, create, fallback, generation, help, history, language, start
+from bot.routers import (
+    admin,
+    balance,
+    create,
+    fallback,
+    generation,
+    help,
+    history,
+    language,
+    payments,
+    start,
+)
 
 
 def all_routers() -> list[Router]:
-    """In the order they are asked: commands first, the catch-all fallback last."""
+    """In the order they are asked: commands first, the catch-all fallback last. The admin router lets
+    non-admins through, so they meet the fallback as with any unknown command."""
     return [
         start.router(),
+        admin.router(),
         help.router(),
         language.router(),
         balance.router(),
+        payments.router(),
         history.router(),
         generation.router(),
         create.router(),

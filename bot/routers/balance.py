@@ -1,4 +1,4 @@
-"""Balance (available, held, recent movements) and the Top up screen."""
+"""Balance: available, held, recent movements; ways to top up and to invite friends."""
 
 from __future__ import annotations
 
@@ -17,12 +17,10 @@ def router() -> Router:
     r = Router(name="balance")
     r.message.register(balance, Command("balance"))
     r.callback_query.register(balance, F.data == keyboards.BALANCE)
-    r.message.register(top_up, Command("topup"))
-    r.callback_query.register(top_up, F.data == keyboards.TOPUP)
     return r
 
 
-def _movement(movement: Movement) -> str:
+def movement_line(movement: Movement) -> str:
     names = {
         "topup": _("top-up"),
         "bonus": _("bonus"),
@@ -48,24 +46,10 @@ async def balance(event: Message | CallbackQuery, services: Services, lang: str)
         _("Held for generations in progress: {held}").format(held=views.credits(account.held, lang)),
     ]
     if movements:
-        lines += ["", _("Recent:")] + [_movement(m) for m in movements]
+        lines += ["", _("Recent:")] + [movement_line(m) for m in movements]
     rows = [
         [button(_("💳 Top up"), keyboards.TOPUP), button(_("🗂 History"), keyboards.HISTORY)],
+        [button(_("🎁 Invite friends"), keyboards.INVITE)],
         home_row(),
     ]
     await views.show(event, ("\n".join(lines), markup(rows)))
-
-
-async def top_up(event: Message | CallbackQuery, services: Services, lang: str) -> None:
-    assert event.from_user is not None
-    account = await services.ledger.balance(event.from_user.id)
-    text = "\n\n".join(
-        [
-            _("💳 Top up"),
-            _("Credits are topped up with Telegram Stars ⭐, paid right here in Telegram."),
-            _("Available now: {available}").format(available=views.credits(account.available, lang)),
-            _("Questions about a payment: /paysupport"),
-        ]
-    )
-    rows = [[button(_("💰 Balance"), keyboards.BALANCE)], home_row()]
-    await views.show(event, (text, markup(rows)))

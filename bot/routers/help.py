@@ -1,15 +1,21 @@
-"""/help (credits, formats, refunds) and /paysupport (payments)."""
+"""/help (credits, formats, refunds) and /paysupport (payments and refunds; a question goes to the admins)."""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, views
 from bot.keyboards import button, home_row, markup
 from bot.services import Services
+from genflow.i18n import translate
+
+log = logging.getLogger(__name__)
 
 
 def router() -> Router:
@@ -48,12 +54,58 @@ async def show_help(event: Message | CallbackQuery, services: Services, lang: st
     await views.show(event, (text, reply_markup))
 
 
-async def pay_support(message: Message) -> None:
-    text = _(
-        "Payments: credits are topped up with Telegram Stars. If a payment went through but the credits did "
-        "not arrive, or you have another question about a payment, write it here in one message with the "
-        "date of the payment: we reply in this chat."
+async def pay_support(message: Message, command: CommandObject, services: Services) -> None:
+    """How payments and refunds work; ``/paysupport <message>`` goes to the administrators."""
+    question = (command.args or "").strip()
+    assert message.from_user is not None
+    reply_markup = markup([[button(_("💰 Balance"), keyboards.BALANCE)], home_row()])
+    if question and services.settings.admin_ids:
+        delivered = await _tell_admins(message, services, question[:3000])
+        if delivered:
+            text = _("Sent to the administrators. They will answer here, in this chat.")
+        else:
+            text = _("The administrators cannot be reached right now. Please try again later.")
+        await message.answer(text, reply_markup=reply_markup)
+        return
+    text = "\n\n".join(
+        [
+            _("Payments and refunds"),
+            _(
+                "Credits are bought with Telegram Stars and arrive as soon as the payment goes through. "
+                "If Telegram's confirmation gets lost on the way, they still arrive within {minutes} "
+                "minutes: we check Telegram's list of payments."
+            ).format(minutes=services.settings.reconcile_interval_minutes),
+            _(
+                "Refunds of Stars are made by our administrators, for the credits of a top-up that you "
+                "have not spent. Credits held for a generation that failed or was cancelled come back by "
+                "themselves."
+            ),
+            _(
+                "To ask for a refund or about a payment, send /paysupport and your message in one line, for "
+                "example:\n/paysupport Please refund my payment of today"
+            ),
+        ]
     )
-    await message.answer(
-        text, reply_markup=markup([[button(_("💰 Balance"), keyboards.BALANCE)], home_row()])
-    )
+    await message.answer(text, reply_markup=reply_markup)
+
+
+async def _tell_admins(message: Message, services: Services, question: str) -> bool:
+    """Forward the question to every admin, each in their language; True when at least one got it."""
+    assert message.from_user is not None and message.bot is not None
+    user_id = message.from_user.id
+    delivered = False
+    for admin_id in services.settings.admin_ids:
+        admin = await services.ledger.get_user(admin_id)
+        lang = admin.language if admin and admin.language else "en"
+        text = translate(
+            "💬 Payment support, user {user}:\n{question}\n\nAnswer with /admin reply {user} <text>",
+            lang,
+            user=user_id,
+            question=question,
+        )
+        try:
+            await message.bot.send_message(admin_id, text)
+            delivered = True
+        except TelegramAPIError:
+            log.warning("a payment question did not reach an admin", extra={"admin_id": admin_id})
+    return delivered

@@ -1,6 +1,13 @@
-"""/start (with its deep-link payload), /menu, the Home button and /cancel: back to the main menu."""
+"""/start (with its deep-link payload), /menu, the Home button and /cancel: back to the main menu.
+
+``/start ref_<code>`` is an invitation: a new user is linked to the code's owner (``Referrals.link``: once,
+never to themselves, only before any money moved or generation was asked for). Only the payload of the
+user's first contact counts; a failed link is quiet.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -10,6 +17,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, views
 from bot.services import Services
+
+log = logging.getLogger(__name__)
+REFERRAL_PREFIX = "ref_"
 
 
 def router() -> Router:
@@ -23,11 +33,27 @@ def router() -> Router:
 
 async def start(message: Message, command: CommandObject, state: FSMContext, services: Services) -> None:
     await state.clear()
+    welcome = ""
     if command.args and message.from_user is not None:
-        # Kept raw for later (referrals will use ref_<code>); only the first contact's payload counts.
-        await services.store.remember_start_payload(message.from_user.id, command.args)
+        if await _invited(services, message.from_user.id, command.args):
+            welcome = _("🎁 Welcome! You joined with a friend's invitation.") + "\n\n"
     name = message.from_user.first_name if message.from_user else None
-    await views.show(message, views.menu(name))
+    text, reply_markup = views.menu(name)
+    await message.answer(welcome + text, reply_markup=reply_markup)
+
+
+async def _invited(services: Services, user_id: int, payload: str) -> bool:
+    """Keep the first contact's payload; True when it is an invitation that linked this user now."""
+    first = await services.store.remember_start_payload(user_id, payload)
+    # The same update delivered again (say, after a crash between the two writes) finishes the link.
+    if not first and await services.store.start_payload(user_id) != payload:
+        return False
+    if not payload.startswith(REFERRAL_PREFIX):
+        return False
+    outcome = await services.referrals.link(user_id, payload.removeprefix(REFERRAL_PREFIX))
+    if outcome != "linked":
+        log.info("invitation not linked: %s", outcome, extra={"user_id": user_id})
+    return outcome == "linked"
 
 
 async def home(event: Message | CallbackQuery, state: FSMContext) -> None:

@@ -96,6 +96,8 @@ def bot_settings(system: System, **overrides: Any) -> Settings:
         "temporal_task_queue": system.stack.settings.temporal_task_queue,
         "telegram_bot_token": SIMULATED_BOT_TOKEN,
         "telegram_api_base": system.telegram,
+        # The worker's: it checks the order references the bot signs into invoices.
+        "callback_secret": system.stack.env["CALLBACK_SECRET"],
         "bot_flood_rate_per_second": 200.0,
         "bot_flood_burst": 1000,
     }
@@ -152,10 +154,15 @@ class Harness:
         await asyncio.wait_for(self.app.tracker.event(update_id).wait(), WAIT)
 
     async def user(
-        self, credits: int = 1000, *, language_code: str = "en", stored_language: bool = True
+        self,
+        credits: int = 1000,
+        *,
+        language_code: str = "en",
+        stored_language: bool = True,
+        user_id: int | None = None,
     ) -> User:
         """A new Telegram user with ``credits``; ``stored_language=False``: no language chosen in the bot."""
-        user_id = int(uuid.uuid4().int % 10**9) + 1000
+        user_id = user_id or new_user_id()
         await self.system.ledger.ensure_user(user_id, language="en" if stored_language else None)
         if credits:
             await self.system.ledger.credit(user_id, credits, key=f"test:{user_id}", kind="topup")
@@ -173,6 +180,17 @@ class Harness:
 
     async def calls(self, method: str, after: int = 0) -> list[dict[str, Any]]:
         return (await self.sim("GET", f"/_sim/calls?method={method}&after={after}"))["calls"]
+
+    async def pre_checkout_answer(self, query_id: str) -> dict[str, Any]:
+        """The bot's answerPreCheckoutQuery for this query (its params: ok, error_message)."""
+        calls = await self.calls("answerPreCheckoutQuery")
+        answers = [c for c in calls if str(c["params"].get("pre_checkout_query_id")) == str(query_id)]
+        assert len(answers) == 1, answers
+        return answers[0]["params"]
+
+
+def new_user_id() -> int:
+    return int(uuid.uuid4().int % 10**9) + 1000
 
 
 @dataclass
@@ -232,6 +250,15 @@ class User:
         self.sent.append(update["update_id"])
         await self.harness.handled(update["update_id"])
 
+    async def pay(self, message_id: int, *, duplicates: int = 0) -> dict[str, Any]:
+        """Tap Pay on the invoice with this message id; returns the pre_checkout_query once the bot answered
+        it. An approved payment's successful_payment update (and ``duplicates`` copies) follows at once."""
+        body = {"message_id": message_id, "duplicates": duplicates}
+        update = (await self.harness.sim("POST", f"/_sim/users/{self.id}/pay", json=body))["update"]
+        self.sent.append(update["update_id"])
+        await self.harness.handled(update["update_id"])
+        return update["pre_checkout_query"]
+
     # ---- reading -----------------------------------------------------------------------------------------
     async def chat(self) -> Chat:
         return await self.harness.system.chat(self.id)
@@ -265,6 +292,9 @@ class User:
                 texts = [m["text"] or m["caption"] for m in chat["messages"][-5:]]
                 raise AssertionError(f"timed out; last messages: {texts}")
             await asyncio.sleep(0.1)
+
+    async def invoices(self) -> list[dict[str, Any]]:
+        return [m for m in await self.bot_messages() if "invoice" in (m.get("extra") or {})]
 
     async def calls(self, method: str) -> list[dict[str, Any]]:
         """The bot's calls of ``method`` into this chat."""

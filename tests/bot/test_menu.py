@@ -72,3 +72,19 @@ async def test_language_switch_is_stored_for_the_workflows(harness: Harness):
     await user.press("menu:lang")
     await user.press("lang:en")
     assert (await user.last_text()).startswith("Language: English")
+
+
+async def test_telegram_language_is_stored_on_first_contact_and_the_choice_overrides_it(harness: Harness):
+    newcomer = await harness.user(language_code="ru", stored_language=False)
+    assert (await harness.system.ledger.get_user(newcomer.id)).language is None
+    await newcomer.send("/start")
+    assert (await harness.system.ledger.get_user(newcomer.id)).language == "ru"
+    await newcomer.press("menu:lang")
+    await newcomer.press("lang:en")
+    await newcomer.send("/menu")
+    assert (await harness.system.ledger.get_user(newcomer.id)).language == "en"
+    assert "What shall we do?" in await newcomer.last_text()
+    # A user who already chose keeps the choice, whatever Telegram's language.
+    chosen = await harness.user(language_code="ru")  # stored "en"
+    await chosen.send("/start")
+    assert (await harness.system.ledger.get_user(chosen.id)).language == "en"

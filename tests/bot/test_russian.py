@@ -31,7 +31,7 @@ async def test_russian_user_end_to_end(harness: Harness):
     await user.press_matching(r"g:\w+")
     assert await user.last_answer() == "Запущено!"
     chat = await user.wait_for(lambda chat: bool(media_messages(chat)))
-    assert media_messages(chat)[-1]["caption"] == "✅ google/nano-banana · 4 кр."
+    assert media_messages(chat)[-1]["caption"] == "✅ Nano Banana · 4 кр."
     record = (await harness.system.generations.recent_for_user(user.id))[0]
     assert record.language == "ru"
     await user.send("/history")

@@ -1,6 +1,6 @@
 """Webhook mode: Telegram (a simulator of its own here, so the shared one keeps its poller) posts updates to
-the bot's aiohttp app; the secret token is checked, /healthz answers, and an update whose handling failed on a
-transient error is answered 500 and so delivered again."""
+the bot's aiohttp app; the secret token is checked, /healthz, /readyz and /metrics answer, and an update whose
+handling failed on a transient error is answered 500 and so delivered again."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from bot.app import WEBHOOK_PATH, build_dispatcher, make_bot, run_webhook, webho
 from bot.services import Services
 from db import create_pool
 from genflow.embedded import free_port
+from genflow.metrics import HttpMetrics
 from genflow.settings import Settings
 from simulators.telegram import TelegramSimulator
 from simulators.telegram.config import SimulatorConfig
 from simulators.telegram.testing import TEST_TOKEN
+from tests.bot.test_ops import sample
 from tests.fixtures.system import System
 
 
@@ -45,10 +47,11 @@ async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
     )
     pool = await create_pool(system.stack.database_url, max_size=5)
     services = Services.create(settings, system.client, pool)
-    dp = build_dispatcher(services, webhook=True)
+    metrics = HttpMetrics("bot")
+    dp = build_dispatcher(services, webhook=True, metrics=metrics)
     bot = make_bot(settings)
     stop = asyncio.Event()
-    server = asyncio.create_task(run_webhook(dp, bot, settings, stop))
+    server = asyncio.create_task(run_webhook(dp, bot, settings, stop, metrics))
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -100,6 +103,17 @@ async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
             assert failures == [user_id]
             help_calls = [m for m in simulator.chat(user_id).from_bot() if "How it works" in (m.text or "")]
             assert len(help_calls) == 1
+
+            async with http.get(f"{base}/readyz") as response:
+                assert response.status == 200
+            async with http.get(f"{base}/metrics") as response:
+                text = await response.text()
+            assert sample(text, "genflow_bot_updates_total", kind="message", outcome="handled") == 2.0
+            assert sample(text, "genflow_bot_updates_total", kind="message", outcome="failed") == 1.0
+            assert sample(text, "genflow_ready", process="bot") == 1.0
+            route = WEBHOOK_PATH
+            assert sample(text, "genflow_http_requests_total", route=route, status="500") == 1.0
+            assert sample(text, "genflow_http_requests_total", route=route, status="401") == 2.0
     finally:
         stop.set()
         await asyncio.wait_for(server, 15)

@@ -1,0 +1,43 @@
+"""Per-update metrics: ``genflow_bot_updates_total{kind, outcome}`` and the handling time by kind.
+
+Registered inside the errors middleware, so it sees a failure before the errors middleware answers it:
+outcomes are ``handled``, ``unhandled`` (no handler took it), ``blocked`` (the user blocked the bot) and
+``failed``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import TelegramObject, Update
+
+from genflow.metrics import HttpMetrics
+
+
+class UpdateMetrics(BaseMiddleware):
+    def __init__(self, metrics: HttpMetrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        kind = (event.event_type if isinstance(event, Update) else None) or "unknown"
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            result = await handler(event, data)
+            outcome = "unhandled" if result is UNHANDLED else "handled"
+            return result
+        except TelegramForbiddenError:
+            outcome = "blocked"
+            raise
+        finally:
+            self.metrics.observe_update(kind, outcome, time.perf_counter() - started)
