@@ -110,6 +110,7 @@ class AdminActivities:
         assert request is not None
         await self.audit.record(
             workflow_id=step.workflow_id,
+            run_id=activity.info().workflow_run_id,
             admin_id=request.admin_id,
             action=action,
             target=target,

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def refund_hold_key(charge_id: str) -> str:
-    return f"topup-refund-hold:{charge_id}"
+    """Per run: a refund refused once (hold released) and asked for again reserves afresh."""
+    return f"topup-refund-hold:{charge_id}:{activity.info().workflow_run_id}"
 
 
 class PaymentActivities:
@@ -60,7 +61,7 @@ class PaymentActivities:
     async def credit_topup(self, request: TopUpRequest) -> TopUpResult:
         order = read_order_reference(self.order_secret, request.invoice_payload)
         if order is None:
-            return TopUpResult(outcome="unmatched", detail="the invoice payload is not one of our orders")
+            return await self._unmatched(request, "the invoice payload is not one of our orders")
         package = self.packages.get(order.package_id)
         problems = []
         if package is None:
@@ -72,7 +73,7 @@ class PaymentActivities:
         if order.user_id != request.user_id:
             problems.append("paid by another user than the order's")
         if problems or package is None:
-            return TopUpResult(outcome="unmatched", detail="; ".join(problems))
+            return await self._unmatched(request, "; ".join(problems))
 
         await self.ledger.ensure_user(request.user_id)
         movement = await self.ledger.record_payment(
@@ -95,6 +96,17 @@ class PaymentActivities:
             replayed=movement.replayed,
         )
 
+    async def _unmatched(self, request: TopUpRequest, detail: str) -> TopUpResult:
+        # Not credited: the admins settle it by hand. Recorded, so reconciliation reports it only once.
+        first = await self.payments.record_unmatched(
+            request.charge_id,
+            user_id=request.user_id,
+            stars=request.total_amount,
+            payload=request.invoice_payload,
+            detail=detail,
+        )
+        return TopUpResult(outcome="unmatched", detail=detail, report_to_admins=first)
+
     async def _referral_bonus(self, request: TopUpRequest, credits: int) -> int:
         referrer = await self.referrals.referrer_of(request.user_id)
         bonus = self.packages.referral_bonus(credits)
@@ -113,6 +125,10 @@ class PaymentActivities:
 
     @activity.defn
     async def notify_topup(self, notice: TopUpNotice) -> None:
+        # The user's stored language wins: a top-up found by reconciliation knows no language of its own.
+        user = await self.ledger.get_user(notice.user_id) if notice.user_id is not None else None
+        language = (user.language if user and user.language else None) or notice.language
+        notice = notice.model_copy(update={"language": language})
         text = _(
             "✅ Payment received: +{credits} credits. Your balance: {balance}.",
             notice.language,
@@ -233,6 +249,7 @@ class PaymentActivities:
     async def _audit(self, step: RefundTopUpStep, outcome: str, details: dict) -> None:
         await self.audit.record(
             workflow_id=step.workflow_id,
+            run_id=activity.info().workflow_run_id,
             admin_id=step.request.admin_id,
             action="refund_topup",
             target=step.request.charge_id,

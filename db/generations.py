@@ -12,8 +12,8 @@ from typing import Any, Literal, get_args
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-GenerationStatus = Literal["pending", "running", "succeeded", "failed", "cancelled"]
-FinalStatus = Literal["succeeded", "failed", "cancelled"]
+GenerationStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "rejected"]
+FinalStatus = Literal["succeeded", "failed", "cancelled", "rejected"]
 STATUSES: frozenset[str] = frozenset(get_args(GenerationStatus))
 FINAL_STATUSES: frozenset[str] = frozenset(get_args(FinalStatus))
 IN_PROGRESS_STATUSES: tuple[str, ...] = ("pending", "running")

@@ -36,10 +36,12 @@ class Payments:
         return PaymentRecord(**dict(row)) if row else None
 
     async def known(self, charge_ids: list[str]) -> set[str]:
-        """Which of these charges are already recorded (credited or refunded)."""
+        """Which of these charges are already recorded (credited, refunded, or known not to match)."""
         rows = await self._pool.fetch(
             """
-            SELECT telegram_payment_charge_id FROM payments
+            SELECT telegram_payment_charge_id FROM payments WHERE telegram_payment_charge_id = ANY($1::text[])
+            UNION
+            SELECT telegram_payment_charge_id FROM unmatched_payments
             WHERE telegram_payment_charge_id = ANY($1::text[])
             """,
             charge_ids,
@@ -58,6 +60,23 @@ class Payments:
             source,
             referral_bonus,
         )
+
+    async def record_unmatched(
+        self, charge_id: str, *, user_id: int, stars: int, payload: str, detail: str
+    ) -> bool:
+        """Remember a payment we could not match; True the first time (tell the admins then, only then)."""
+        inserted = await self._pool.fetchval(
+            """
+            INSERT INTO unmatched_payments (telegram_payment_charge_id, user_id, stars, payload, detail)
+            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true
+            """,
+            charge_id,
+            user_id,
+            stars,
+            payload,
+            detail,
+        )
+        return bool(inserted)
 
     async def mark_refunded(self, charge_id: str) -> bool:
         status = await self._pool.fetchval(
@@ -130,6 +149,7 @@ class AdminAudit:
         self,
         *,
         workflow_id: str,
+        run_id: str = "",
         admin_id: int,
         action: str,
         target: str,
@@ -137,13 +157,16 @@ class AdminAudit:
         outcome: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        # One row per admin workflow: a retried activity does not log the action twice.
+        # One row per run of an admin workflow: a retried activity does not log the action twice, while the
+        # same action asked for again (a new run under the same id) is logged again.
         await self._pool.execute(
             """
-            INSERT INTO admin_actions (workflow_id, admin_id, action, target, reason, outcome, details)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (workflow_id) DO NOTHING
+            INSERT INTO admin_actions
+                (workflow_id, run_id, admin_id, action, target, reason, outcome, details)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workflow_id, run_id) DO NOTHING
             """,
             workflow_id,
+            run_id,
             admin_id,
             action,
             target,

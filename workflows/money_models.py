@@ -30,9 +30,11 @@ class TopUpResult(BaseModel):
     referral_bonus: int = 0
     replayed: bool = False
     detail: str | None = None
+    report_to_admins: bool = False  # an unmatched payment seen for the first time
 
 
 class TopUpNotice(BaseModel):
+    user_id: int | None = None  # whose stored language to speak
     chat_id: int
     language: Lang
     credits: int

@@ -48,13 +48,15 @@ class TopUpWorkflow:
             + (f"\n\n{result.detail}" if result.detail else "")
         )
         if result.outcome == "unmatched":
-            await _tell_admins(f"Stars payment {request.charge_id} could not be matched: {result.detail}")
+            if result.report_to_admins:
+                await _tell_admins(f"Stars payment {request.charge_id} could not be matched: {result.detail}")
             return result
         if result.balance_after is not None:
             try:
                 await workflow.execute_activity(
                     "notify_topup",
                     TopUpNotice(
+                        user_id=request.user_id,
                         chat_id=request.chat_id,
                         language=request.language,
                         credits=result.credits,

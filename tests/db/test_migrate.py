@@ -25,6 +25,7 @@ TABLES = {
     "bot_fsm",
     "bot_requests",
     "bot_start_payloads",
+    "unmatched_payments",
 }
 
 

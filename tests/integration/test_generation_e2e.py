@@ -84,3 +84,18 @@ async def test_worker_killed_mid_wait_completes_once_charged_once(system: System
     chat = await system.chat(user_id)
     assert len([m for m in chat["messages"] if m["sender"] == "bot" and m["media"]]) == 1
     await system.assert_ledger_consistent()
+
+
+async def test_rejections_end_promptly_with_the_row_recorded(system: System):
+    # Regression: recording a 'rejected' outcome used to fail and retry for a day.
+    user_id = await system.new_user(credits=2)
+    unknown = await system.generate(user_id, "no/such-model", {"prompt": "x"})
+    too_poor = await system.generate(user_id, "nano-banana-pro", {"prompt": "a castle", "resolution": "4K"})
+    for handle, reason in ((unknown, "model_unavailable"), (too_poor, "insufficient_credits")):
+        result = await finished(handle, within=30)
+        assert (result.outcome, result.reason) == (Outcome.REJECTED, reason)
+        record = await system.generations.get(handle.id)
+        assert record is not None and record.status == "rejected" and record.error_code == reason
+    balance = await system.ledger.balance(user_id)
+    assert (balance.balance, balance.held) == (2, 0)
+    await system.assert_ledger_consistent()

@@ -66,6 +66,19 @@ async def test_refund_refused_when_the_credits_were_spent(money: Money):
     assert (balance.balance, balance.held) == (100, 60)
     assert await check_invariant(money.pool) == []
 
+    # The spent credits come back (the generation failed): asked again, the refund goes through.
+    await money.ledger.release(hold_key="spent-on-a-generation", key="spent-released")
+    again = await refund(money, charge, "admin-refund-spent")
+    assert again.outcome == "done"
+    assert (await money.ledger.balance(user)).balance == 0
+    outcomes = [
+        a["outcome"]
+        for a in await AdminAudit(money.pool).recent()
+        if a["workflow_id"] == "admin-refund-spent"
+    ]
+    assert sorted(outcomes) == ["done", "refused"]  # both runs are on record
+    assert await check_invariant(money.pool) == []
+
 
 async def test_adjustment_up_and_down_with_reason(money: Money):
     user = await money.new_user(credits=10)

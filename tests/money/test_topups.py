@@ -98,6 +98,19 @@ async def test_lost_update_is_credited_by_reconciliation(money: Money):
     assert await check_invariant(money.pool) == []
 
 
+async def test_an_unmatched_payment_is_reported_once_across_reconciliations(money: Money):
+    user = await money.new_user()
+    await money.pay(user, payload="s50.1.9999999999.AAAAAAAAAAAAAAAAAAAAAAAA")  # not one of our orders
+    for run in range(3):
+        await money.env.client.execute_workflow(
+            ReconcileStarsWorkflow.run, ReconcileInput(), id=f"reconcile-u{run}", task_queue=money.queue
+        )
+        await asyncio.sleep(0.3)  # the child top-up workflow runs on its own
+    admin_notes = [m.text for m in money.sim.chat(900).from_bot() if "could not be matched" in (m.text or "")]
+    assert len(admin_notes) == 1
+    assert (await money.ledger.balance(user)).balance == 0
+
+
 async def test_referrer_earns_a_bonus_once_per_charge(money: Money):
     referrer = await money.new_user()
     friend = await money.new_user()
