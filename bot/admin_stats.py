@@ -13,7 +13,7 @@ import asyncpg
 from catalog import Catalog, UnknownFormat
 from db import Hold, PaymentRecord
 
-GENERATION_STATUSES = ("succeeded", "failed", "cancelled", "running", "pending")
+GENERATION_STATUSES = ("succeeded", "failed", "cancelled", "rejected", "running", "pending")
 
 
 @dataclass(frozen=True)

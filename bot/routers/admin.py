@@ -75,7 +75,14 @@ GO = "adm:ok:"  # <confirmation key>
 PENDING = "admin_pending"  # FSM data: the action on the confirmation card
 TARGET = "admin_target"  # FSM data: what the next message (a reason, an amount) is for
 
-STATUS_MARKS = {"succeeded": "✅", "failed": "❌", "cancelled": "✖️", "running": "⏳", "pending": "🕓"}
+STATUS_MARKS = {
+    "succeeded": "✅",
+    "failed": "❌",
+    "cancelled": "✖️",
+    "rejected": "🚫",
+    "running": "⏳",
+    "pending": "🕓",
+}
 
 
 class IsAdmin(Filter):

@@ -37,6 +37,8 @@ def _status(record: GenerationRecord) -> str:
         return _("❌ failed")
     if record.status == "cancelled":
         return _("✖️ cancelled")
+    if record.status == "rejected":
+        return _("🚫 not started")
     return _("⏳ in progress")
 
 
