@@ -59,3 +59,22 @@ async def test_an_incompatible_change_is_caught():
     replayer = Replayer(workflows=[ReorderedGeneration], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+BILLABLE = {
+    "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+    "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED",
+    "EVENT_TYPE_TIMER_STARTED",
+    "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED",
+    "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+}
+
+
+@pytest.mark.parametrize("name", ["success_callback", "success_polling"])
+def test_a_happy_generation_costs_at_most_twelve_actions(name: str):
+    """Temporal Cloud bills starts, activities, timers, signals and upserts; the design target is ≤ 12."""
+    events = [e["eventType"] for e in HISTORIES[name]["events"]]
+    signals = events.count("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
+    # The recorded callback path received a duplicate callback on purpose; a happy path has one.
+    actions = sum(e in BILLABLE for e in events) - max(0, signals - 1)
+    assert actions <= 12, actions

@@ -46,6 +46,10 @@ KIE_TASK_ID = SearchAttributeKey.for_keyword("KieTaskId")
 
 # Without a callback we poll on a widening schedule: KIE's callbacks can be lost.
 POLL_SCHEDULE = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5))
+# GenerationStage as a search attribute: every upsert is a billable action, so only the stages operators
+# search by (started, waiting on KIE, finished). The fine stage is in the status query, the details and the
+# generations row.
+SEARCHABLE_STAGES = {Stage.WAITING, Stage.DONE, Stage.FAILED, Stage.CANCELLED, Stage.REJECTED}
 # Stages after which a cancel request is refused: a KIE task may already exist and cost money.
 CANCELLABLE = {Stage.VALIDATING, Stage.HOLDING, Stage.PREPARING}
 
@@ -350,7 +354,8 @@ class GenerationWorkflow:
         self._task_ids.append(task_id)
         if len(self._task_ids) > 1:
             self._mark(self._stage, f"another KIE task reported: {task_id}")
-        if self._search_attributes:
+        # The first task id goes with the waiting_kie upsert; a later one (a lost answer's) on its own.
+        if self._search_attributes and self._stage == Stage.WAITING:
             workflow.upsert_search_attributes([KIE_TASK_ID.value_set(task_id)])
 
     async def _settle(
@@ -481,8 +486,11 @@ class GenerationWorkflow:
         self._stage = stage
         self._timeline.append(f"- `{workflow.now():%H:%M:%S}` **{stage.value}** — {note}")
         workflow.set_current_details("\n".join(self._timeline[-30:]))
-        if changed and self._search_attributes:
-            workflow.upsert_search_attributes([GENERATION_STAGE.value_set(stage.value)])
+        if changed and self._search_attributes and stage in SEARCHABLE_STAGES:
+            updates = [GENERATION_STAGE.value_set(stage.value)]
+            if stage == Stage.WAITING and self._task_ids:
+                updates.append(KIE_TASK_ID.value_set(self._task_ids[-1]))
+            workflow.upsert_search_attributes(updates)  # one command, one action
 
 
 def _cause(err: ActivityError) -> str:

@@ -57,7 +57,7 @@ Q_FAILED_LAST_HOUR = (
 Q_CANCELLED = f"{LIST} \"WorkflowType = 'GenerationWorkflow' AND GenerationStage = 'cancelled'\""
 Q_MONEY_IN_FLIGHT = (
     f"{LIST} \"WorkflowType = 'GenerationWorkflow' AND ExecutionStatus = 'Running' "
-    f"AND GenerationStage IN ('holding', 'settling') AND StartTime < '{FIFTEEN_MINUTES_AGO}'\""
+    f"AND GenerationStage = 'validating' AND StartTime < '{FIFTEEN_MINUTES_AGO}'\""
 )
 Q_BROKEN = (
     f"{LIST} \"WorkflowType = 'GenerationWorkflow' "
