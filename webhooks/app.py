@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -89,12 +91,17 @@ async def kie_callback(request: web.Request) -> web.Response:
         return _answer(403, "bad_token")
     if request.content_length is not None and request.content_length > config.max_body_bytes:
         return _answer(413, "too_large")
-    raw = await _read_limited(request, config.max_body_bytes)
+    try:
+        raw = await _read_limited(request, config.max_body_bytes)
+    except (RequestPayloadError, ClientPayloadError, HttpProcessingError):
+        return _answer(400, "unreadable_body")  # e.g. a broken gzip stream: no retry can fix it
     if raw is None:
         return _answer(413, "too_large")
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # ValueError covers bad JSON, bad UTF-8 and integers too long to convert; RecursionError, nesting
+        # deep enough to exhaust the parser. Malformed for good: 400, never a 5xx that KIE would retry.
         return _answer(400, "malformed_json")
     if not isinstance(body, dict):
         return _answer(400, "malformed_json")

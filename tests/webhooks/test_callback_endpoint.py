@@ -247,3 +247,21 @@ async def test_temporal_unreachable_is_503(db_pool):
 async def test_readyz_when_everything_is_up(harness: Harness):
     async with harness.http.get(f"{harness.url}/readyz") as response:
         assert (response.status, (await response.json())["outcome"]) == (200, "ready")
+
+
+@pytest.mark.parametrize(
+    ("raw", "headers"),
+    [
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, {}),  # deep enough to exhaust the JSON parser
+        (b'{"taskId": ' + b"9" * 5000 + b"}", {}),  # an integer Python refuses to convert
+        (b"\x1f\x8b\x08garbage", {"Content-Encoding": "gzip"}),  # a broken gzip stream
+    ],
+    ids=["deep_nesting", "huge_int", "bad_gzip"],
+)
+async def test_unparseable_bodies_are_400_not_5xx(harness: Harness, raw: bytes, headers: dict):
+    # A 5xx would make KIE retry a body that can never parse.
+    handle = await harness.waiting_generation()
+    status, answer = await harness.post(handle.id, None, raw=raw, task_id="task-1", headers=headers)
+    assert status == 400 and answer["outcome"] in ("malformed_json", "unreadable_body")
+    assert (await handle.query(GenerationWorkflow.status)).callbacks_received == 0
+    await handle.terminate("test finished")
