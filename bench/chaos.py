@@ -59,6 +59,10 @@ class ChaosPlan:
     postgres_down_seconds: float = 3.0
     seed: int = 20_261_122
     settle_timeout: float = 420.0
+    # Stars top-ups through the real bot (needs the bot process), each update delivered 1 + duplicates times.
+    payments: int = 0
+    payment_duplicates: int = 2
+    payment_package: str = "s50"
     kie: dict[str, Any] = field(
         default_factory=lambda: {
             # Shares are rolled independently, 429 first: 0.222 of the 90% left is 20% 5xx overall.
@@ -100,6 +104,11 @@ class Run:
     postgres_down: list[tuple[float, float]] = field(default_factory=list)
     temporal_down: list[tuple[float, float]] = field(default_factory=list)  # none in these plans
     results: dict[str, GenerationResult | None] = field(default_factory=dict)
+    plan: ChaosPlan = field(default_factory=ChaosPlan)
+    payers: list[int] = field(default_factory=list)
+    payment_attempts: int = 0
+    payment_failures: list[str] = field(default_factory=list)
+    payment_steps: dict[str, int] = field(default_factory=dict)  # how each attempt ended
     statuses: dict[str, str] = field(default_factory=dict)
     settled_after: float = 0.0
 
@@ -107,7 +116,7 @@ class Run:
 # ---- the run
 async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, list[Check], dict[str, Any]]:
     rng = random.Random(plan.seed)
-    run = Run()
+    run = Run(plan=plan)
     previous_kie = await h.kie_get("/_sim/config")
     await h.kie_config(**plan.kie, seed=plan.seed)
     await h.telegram_post("/_sim/faults/chaos", {"seed": plan.seed, "rules": plan.telegram_rules})
@@ -120,6 +129,7 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         orders = [(run.users[i % plan.users], rng.choice(models)) for i in range(plan.generations)]
         run.began = time.time()
         disruptions = asyncio.create_task(_disrupt(h, plan, run, say))
+        payments = asyncio.create_task(_pay_burst(h, plan, run, say))
         gap = plan.start_seconds / max(1, plan.generations)
         starts = []
         for index, (user, model) in enumerate(orders):
@@ -128,6 +138,7 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         await asyncio.gather(*starts)
         say(f"{len(run.ids)} generations started in {time.time() - run.began:.0f} s")
         await disruptions
+        await payments
         await _settle(h, plan, run, say)
     finally:
         await h.telegram_post("/_sim/faults/chaos", {"rules": []})
@@ -150,6 +161,97 @@ async def _start(h: Harness, user: int, model: str, inputs: dict[str, Any], inde
         run.ids.append(handle.id)
         return
     raise RuntimeError(f"could not start generation {key}")
+
+
+async def _pay_burst(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
+    """Users top up with Stars through the bot at once; each successful payment arrives several times."""
+    if not plan.payments:
+        return
+    run.payers = [await h.new_user(credits=0) for _ in range(plan.payments)]
+    await asyncio.gather(*(_pay(h, plan, run, user) for user in run.payers))
+    say(f"{plan.payments} Stars payments made ({run.payment_attempts} attempts)")
+
+
+async def _pay(h: Harness, plan: ChaosPlan, run: Run, user: int) -> None:
+    """What a user does: /topup, a package, Pay; again after a while when Telegram or the bot lost a step."""
+    await h.http.put(f"{h.telegram}/_sim/users/{user}", json={"first_name": "Payer", "language_code": "en"})
+    buy = f"topup:buy:{plan.payment_package}"
+
+    def step(outcome: str) -> None:
+        run.payment_steps[outcome] = run.payment_steps.get(outcome, 0) + 1
+
+    for _attempt in range(8):
+        run.payment_attempts += 1
+        menu = await _send_and_wait(h, user, {"text": "/topup"}, lambda m: buy in _buttons(m))
+        if menu is None:
+            step("no_menu")
+            continue
+        invoice = await _press_and_wait(h, user, menu["message_id"], buy)
+        if invoice is None:
+            step("no_invoice")
+            continue
+        async with h.http.post(
+            f"{h.telegram}/_sim/users/{user}/pay",
+            json={"message_id": invoice["message_id"], "duplicates": plan.payment_duplicates},
+        ) as response:
+            await response.read()
+        # Paid once Telegram has the charge (the bot answered the pre-checkout query in time).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if await _sim_payments(h, [user]):
+                step("paid")
+                return
+            await asyncio.sleep(0.5)
+        step("not_charged")
+    run.payment_failures.append(str(user))
+
+
+async def _sim_payments(h: Harness, users: list[int]) -> list[dict[str, Any]]:
+    answer = await h.telegram_get("/_sim/payments")
+    return [p for p in answer.get("payments", []) if p["user"] in users]
+
+
+def _buttons(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b.get("callback_data", "") for row in rows for b in row]
+
+
+async def _bot_messages(h: Harness, user: int) -> list[dict[str, Any]]:
+    chat = await h.telegram_get(f"/_sim/chats/{user}")
+    return [m for m in (chat.get("chat") or {}).get("messages", []) if m["sender"] == "bot"]
+
+
+async def _wait_for(
+    h: Harness, user: int, match, *, within: float = 10, after: int = 0
+) -> dict[str, Any] | None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for message in reversed(await _bot_messages(h, user)):
+            if message["message_id"] > after and match(message):
+                return message
+        await asyncio.sleep(0.25)
+    return None
+
+
+async def _last_id(h: Harness, user: int) -> int:
+    chat = await h.telegram_get(f"/_sim/chats/{user}")
+    return max((m["message_id"] for m in (chat.get("chat") or {}).get("messages", [])), default=0)
+
+
+async def _send_and_wait(h: Harness, user: int, body: dict[str, Any], match) -> dict[str, Any] | None:
+    after = await _last_id(h, user)
+    async with h.http.post(f"{h.telegram}/_sim/users/{user}/message", json=body) as response:
+        await response.read()
+    return await _wait_for(h, user, match, after=after)
+
+
+async def _press_and_wait(h: Harness, user: int, message_id: int, data: str) -> dict[str, Any] | None:
+    after = await _last_id(h, user)
+    async with h.http.post(
+        f"{h.telegram}/_sim/users/{user}/callback", json={"message_id": message_id, "data": data}
+    ) as response:
+        await response.read()
+    return await _wait_for(h, user, lambda m: "invoice" in (m.get("extra") or {}), after=after)
 
 
 async def _disrupt(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
@@ -339,7 +441,8 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
     )
 
     # 9. payments
-    checks.append(check_stars_payments())
+    payments_check, payments_facts = await check_payments(h, run)
+    checks.append(payments_check)
 
     kie_stats = await h.kie_get("/_sim/stats")
     tg_faults = [c for c in await h.telegram_calls() if c.get("fault") == "chaos"]
@@ -354,9 +457,74 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
         "telegram_faults_injected": len(tg_faults),
         "telegram_faults_by_code": _count_by(tg_faults, "error_code"),
         "webhook_answers": hooks["by_status"],
+        "payments": payments_facts,
         "deliveries": {k: v for k, v in delivery.items() if k != "missing"},
     }
     return checks, facts
+
+
+async def check_payments(h: Harness, run: Run) -> tuple[Check, dict[str, Any]]:
+    """Every Stars payment Telegram took is credited exactly once, whatever the duplicated updates."""
+    name = "payments: Stars burst with duplicated updates credited once"
+    if not run.payers:
+        return check_stars_payments(), {}
+    from billing import load_packages
+
+    for _ in range(60):
+        if not await h.count('WorkflowType = "TopUpWorkflow" AND ExecutionStatus = "Running"'):
+            break
+        await asyncio.sleep(1)
+    taken = await _sim_payments(h, run.payers)
+    charges = {p["charge_id"]: p for p in taken}
+    rows = await h.pool.fetch(
+        "SELECT telegram_payment_charge_id AS charge, user_id, credits FROM payments WHERE user_id = ANY($1)",
+        run.payers,
+    )
+    entries = await h.pool.fetch(
+        "SELECT idempotency_key AS key, user_id, amount FROM ledger_entries "
+        "WHERE kind = 'topup' AND user_id = ANY($1)",
+        run.payers,
+    )
+    balances = await h.pool.fetch("SELECT user_id, balance FROM accounts WHERE user_id = ANY($1)", run.payers)
+    package = load_packages().get(run.plan.payment_package)
+    credits = package.credits if package else 0
+    per_charge: dict[str, int] = {}
+    for entry in entries:
+        charge = entry["key"].removeprefix("topup:")
+        per_charge[charge] = per_charge.get(charge, 0) + 1
+    twice = [c for c, n in per_charge.items() if n > 1]
+    uncredited = [c for c in charges if c not in per_charge]
+    unpaid = [c for c in per_charge if c not in charges]
+    paid_by: dict[int, int] = {}
+    for payment in taken:
+        paid_by[payment["user"]] = paid_by.get(payment["user"], 0) + 1
+    wrong_balance = [b["user_id"] for b in balances if b["balance"] != credits * paid_by.get(b["user_id"], 0)]
+    # How many successful_payment updates the bot was handed (duplicates included), from the call log.
+    delivered_updates = 0
+    for call in await h.telegram_calls("getUpdates"):
+        for update in call.get("result") or []:
+            message = update.get("message") or {}
+            if message.get("successful_payment") and (message.get("from") or {}).get("id") in run.payers:
+                delivered_updates += 1
+    ok = bool(charges) and not twice and not uncredited and not unpaid and not wrong_balance
+    ok = ok and len(rows) == len(charges)
+    detail = (
+        f"{len(charges)} payments by {len(run.payers)} users ({len(run.payment_failures)} gave up), "
+        f"{delivered_updates} successful_payment updates, "
+        f"{len(rows)} payment rows, {len(entries)} top-up entries; credited twice {len(twice)}, "
+        f"not credited {len(uncredited)}, credited without a payment {len(unpaid)}, "
+        f"wrong balances {len(wrong_balance)}"
+    )
+    facts = {
+        "payments": len(charges),
+        "payers": len(run.payers),
+        "gave_up": run.payment_failures,
+        "attempts": run.payment_attempts,
+        "attempt_outcomes": run.payment_steps,
+        "duplicates_per_update": run.plan.payment_duplicates,
+        "successful_payment_updates_delivered": delivered_updates,
+    }
+    return Check(name, "PASS" if ok else "FAIL", detail), facts
 
 
 def check_stars_payments() -> Check:
@@ -364,7 +532,11 @@ def check_stars_payments() -> Check:
 
     The top-up workflow does not exist yet, so this check cannot run: it reports SKIPPED, never PASS.
     """
-    return Check("payments: Stars burst with duplicated updates", "SKIPPED", "payments: not yet implemented")
+    return Check(
+        "payments: Stars burst with duplicated updates",
+        "SKIPPED",
+        "payments: not yet implemented (no process runs a top-up workflow for a Stars update yet)",
+    )
 
 
 async def _deliveries(h: Harness, run: Run, succeeded: dict[str, GenerationResult]) -> dict[str, Any]:
@@ -481,6 +653,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generations", type=int, default=ChaosPlan.generations)
     parser.add_argument("--users", type=int, default=ChaosPlan.users)
     parser.add_argument("--seed", type=int, default=ChaosPlan.seed)
+    parser.add_argument("--payments", type=int, default=30, help="Stars top-ups through the bot (0: none)")
     parser.add_argument("--fuzz-requests", type=int, default=5000, help="0 skips the webhook fuzz")
     args = parser.parse_args(argv)
     code = asyncio.run(_main(args))
@@ -491,7 +664,7 @@ def main(argv: list[str] | None = None) -> None:
 async def _main(args: argparse.Namespace) -> int:
     from bench import fuzz
 
-    plan = ChaosPlan(generations=args.generations, users=args.users, seed=args.seed)
+    plan = ChaosPlan(generations=args.generations, users=args.users, seed=args.seed, payments=args.payments)
 
     def say(text: str) -> None:
         print(f"[chaos {time.strftime('%H:%M:%S')}] {text}", flush=True)
@@ -502,7 +675,8 @@ async def _main(args: argparse.Namespace) -> int:
         "command": "python -m bench.chaos " + " ".join(sys.argv[1:]),
         "plan": asdict(plan),
     }
-    async with Harness.start(prefix="genflow-chaos-", kie_rate_limit_per_second=20) as h:
+    processes = ("worker", "webhooks", "bot") if plan.payments else ("worker", "webhooks")
+    async with Harness.start(prefix="genflow-chaos-", kie_rate_limit_per_second=20, processes=processes) as h:
         say(
             f"{plan.generations} generations for {plan.users} users; "
             f"worker kills at {plan.worker_kills_at} s; "

@@ -35,7 +35,6 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db import Ledger, create_pool
-from genflow.embedded import free_port
 from genflow.settings import Settings
 from genflow.stack import Ports, Stack
 from kie.signature import callback_token, kie_signature
@@ -108,12 +107,18 @@ class Harness:
         kie_rate_limit_per_second: int = 100_000,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
+        temporal_in_memory: bool = False,
+        processes: tuple[str, ...] = ("worker", "webhooks"),
     ) -> AsyncIterator[Harness]:
         """A fresh stack in a temporary directory, with its own PostgreSQL; everything stopped on exit.
 
         KIE's account limit (KIE_RATE_LIMIT_TASKS per KIE_RATE_LIMIT_PERIOD_SECONDS, 20 per 10 s by default)
         throttles the submit queue server-side; benchmarks raise it to ``kie_rate_limit_per_second``.
         ``Stack`` only forwards some settings to its children, so it goes through the environment.
+
+        ``temporal_in_memory`` runs the Temporal dev server without its SQLite file (``make run`` keeps one in
+        ``.data/``): on this class of machine the file's writes cap the dev server at a few workflows a
+        second, which would measure SQLite rather than Genflow. Floors always share the server under test.
         """
         data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
@@ -132,14 +137,15 @@ class Harness:
         env = {
             "KIE_RATE_LIMIT_TASKS": str(kie_rate_limit_per_second),
             "KIE_RATE_LIMIT_PERIOD_SECONDS": "1",
-            "WORKER_METRICS_PORT": str(free_port()),  # never the default 9464 another stack may hold
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }
         quiet = not os.environ.get("BENCH_VERBOSE")
-        stack = Stack(data_dir, ports=Ports.free(), settings=settings, quiet=quiet, extra_env=env)
+        stack = Stack(
+            data_dir, ports=Ports.free(), settings=settings, quiet=quiet, extra_env=env, processes=processes
+        )
         try:
-            await asyncio.to_thread(stack.start)
+            await asyncio.to_thread(_start_stack, stack, temporal_in_memory)
             async with cls.attach(stack, owned=True) as harness:
                 harness.postgres = postgres
                 await harness.wait_worker()
@@ -165,8 +171,13 @@ class Harness:
             await pool.close()
 
     async def wait_worker(self, within: float = 60) -> None:
-        """Until the worker polls both task queues (it takes a few seconds to import and connect)."""
+        """Until the worker polls both task queues (it takes a few seconds to import and connect).
+
+        Pollers stay listed for a while after their process died, so this looks for the current worker's pid
+        in the poller identity (the SDK's default identity is ``<pid>@<host>``).
+        """
         deadline = time.monotonic() + within
+        identity = f"{self.pid('worker')}@"
         for queue, kind in (
             (self.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
             (f"{self.task_queue}-kie", TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
@@ -179,11 +190,19 @@ class Harness:
                         task_queue_type=kind,
                     )
                 )
-                if answer.pollers:
+                if any(p.identity.startswith(identity) for p in answer.pollers):
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no worker polls {queue} after {within} s")
                 await asyncio.sleep(0.1)
+
+    def cpu(self) -> CpuShare:
+        """Start counting CPU time (ours by process, and everyone else's) from now."""
+        roots = []
+        if self.postgres is not None:
+            with contextlib.suppress(Exception):
+                roots.append(self.postgres.server.get_pid())
+        return CpuShare(roots)
 
     # -- addresses and secrets -----------------------------------------------------------------------------
     @property
@@ -274,7 +293,8 @@ class Harness:
         user_id = user_id or int(uuid.uuid4().int % 10**9) + 10_000
         ledger = Ledger(self.pool)
         await ledger.ensure_user(user_id, language="en")
-        await ledger.credit(user_id, credits, key=f"bench-topup:{user_id}", kind="topup", reason="bench")
+        if credits:
+            await ledger.credit(user_id, credits, key=f"bench-topup:{user_id}", kind="topup", reason="bench")
         self.users.append(user_id)
         return user_id
 
@@ -298,6 +318,24 @@ class Harness:
             await asyncio.sleep(every)
             n = await self.count(query)
         return n
+
+
+def _start_stack(stack: Stack, temporal_in_memory: bool) -> None:
+    if not temporal_in_memory:
+        stack.start()
+        return
+    import genflow.stack as stack_module
+
+    original = stack_module.start_temporal
+
+    def without_file(_db_file: Path | None, **kwargs: Any):
+        return original(None, **kwargs)
+
+    stack_module.start_temporal = without_file
+    try:
+        stack.start()
+    finally:
+        stack_module.start_temporal = original
 
 
 # ---- measurements
@@ -526,13 +564,18 @@ class CpuShare:
 
         return {pid: (is_ours(pid), ticks) for pid, (_, ticks) in table.items()}
 
-    def result(self) -> dict[str, float]:
+    def result(self) -> dict[str, Any]:
         end = self._snapshot()
         wall = time.monotonic() - self.start_wall
         used = {True: 0, False: 0}
+        by_process: dict[str, float] = {}
         for pid, (mine, ticks) in end.items():
             before = self.start.get(pid, (mine, 0))[1]
-            used[mine] += max(0, ticks - before)
+            spent = max(0, ticks - before)
+            used[mine] += spent
+            if mine and spent:
+                name = _process_name(pid)
+                by_process[name] = by_process.get(name, 0.0) + spent / self.tick
         cores = os.cpu_count() or 1
         ours, others = used[True] / self.tick, used[False] / self.tick
         return {
@@ -540,4 +583,30 @@ class CpuShare:
             "our_cpu_s": round(ours, 1),
             "other_cpu_s": round(others, 1),
             "others_share_of_machine": round(others / max(wall * cores, 1e-9), 3),
+            "our_cpu_s_by_process": {
+                k: round(v, 1) for k, v in sorted(by_process.items(), key=lambda kv: -kv[1]) if v >= 0.1
+            },
         }
+
+
+def _process_name(pid: int) -> str:
+    """A short name for one of our processes: worker, webhooks, temporal, postgres, bench, floor, ..."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "exited"
+    words = [a.decode(errors="replace") for a in args if a]
+    text = " ".join(words)
+    for needle, name in (
+        ("worker.py", "worker"),
+        ("-m webhooks", "webhooks"),
+        ("simulators.kie", "kie-simulator"),
+        ("simulators.telegram", "telegram-simulator"),
+        ("bench.floor_webhook", "floor-webhook"),
+        ("bench.floor", "floor-worker"),
+        ("temporal server", "temporal-server"),
+        ("postgres", "postgres"),
+    ):
+        if needle in text:
+            return name
+    return "bench" if pid == os.getpid() else (Path(words[0]).name if words else "?")

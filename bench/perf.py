@@ -22,7 +22,6 @@ from temporalio.client import WorkflowHandle
 
 from bench.floor import FLOOR_TASK_QUEUE, FloorPlan, FloorWorkflow
 from bench.harness import (
-    CpuShare,
     Harness,
     activity_names,
     child_process,
@@ -237,10 +236,12 @@ async def throughput(h: Harness, sizes: Sizes, shape: dict[str, Any]) -> dict[st
     async def start(i: int):
         return await h.generate(users[i % len(users)], MODEL, {"prompt": f"a harbour at night #{i}"})
 
+    cpu = h.cpu()
     handles = await start_many(n, sizes.start_concurrency, start)
     started = time.time()
     done = await h.wait_count(f'{query} AND ExecutionStatus != "Running"', n, within=900)
     finished = time.time()
+    gen_cpu = cpu.result()
     outcomes = await _outcomes(h, [hd.id for hd in handles])
     closes = await _close_times(h, query)
     gen_rate = n / (max(closes) - started_at) if closes else 0.0
@@ -250,6 +251,7 @@ async def throughput(h: Harness, sizes: Sizes, shape: dict[str, Any]) -> dict[st
     with child_process(
         ["-m", "bench.floor", "--address", f"127.0.0.1:{h.stack.ports.temporal}"], ready_line="ready"
     ):
+        cpu = h.cpu()
         floor_started_at = time.time()
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(floor_started_at - 1))
         floor_query = f'WorkflowType = "FloorWorkflow" AND StartTime >= "{since}"'
@@ -274,6 +276,7 @@ async def throughput(h: Harness, sizes: Sizes, shape: dict[str, Any]) -> dict[st
         await asyncio.gather(*signals)
         floor_done = await h.wait_count(f'{floor_query} AND ExecutionStatus = "Completed"', n, within=900)
         floor_closes = await _close_times(h, floor_query)
+        floor_cpu = cpu.result()
     floor_rate = n / (max(floor_closes) - floor_started_at) if floor_closes else 0.0
     return {
         "generations": n,
@@ -286,6 +289,8 @@ async def throughput(h: Harness, sizes: Sizes, shape: dict[str, Any]) -> dict[st
         "floor_per_second": round(floor_rate, 2),
         "floor_shape": {"before": before, "after": after, "signal_after_seconds": 1.0},
         "ratio": round(gen_rate / floor_rate, 2) if floor_rate else None,
+        "cpu_generations": gen_cpu,
+        "cpu_floor": floor_cpu,
     }
 
 
@@ -396,6 +401,11 @@ async def _fire(
 async def memory(h: Harness, sizes: Sizes) -> dict[str, Any]:
     """Worker RSS with ``memory_generations`` generations waiting for KIE (tasks that take an hour)."""
     n = sizes.memory_generations
+    # Earlier phases left the worker at its allocator's high-water mark: measure on a fresh one (a deploy).
+    after_earlier_phases = h.rss_mb("worker")
+    await asyncio.to_thread(h.stack.restart, "worker")
+    await h.wait_worker()
+    await asyncio.sleep(2)
     pid = h.pid("worker")
     baseline = h.rss_mb("worker")
     await h.kie_config(latency=3600.0, latency_jitter=0.0, callback_lost_share=0.0, failure_share=0.0)
@@ -418,6 +428,7 @@ async def memory(h: Harness, sizes: Sizes) -> dict[str, Any]:
     return {
         "generations_waiting": waiting,
         "ramp_seconds": round(ramp, 1),
+        "worker_rss_mb_idle_after_earlier_phases": round(after_earlier_phases, 1),
         "worker_rss_mb_idle_before": round(baseline, 1),
         "worker_rss_mb": round(max(samples), 1),
         "worker_rss_mb_per_waiting_generation_kb": round((max(samples) - baseline) * 1024 / max(1, n), 1),
@@ -524,24 +535,24 @@ def verdicts(r: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-async def run(sizes: Sizes, only: set[str]) -> dict[str, Any]:
+async def run(sizes: Sizes, only: set[str], temporal_db: str = "memory") -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": machine(),
         "sizes": sizes.__dict__,
         "command": "python -m bench " + " ".join(sys.argv[1:]),
     }
     began = time.time()
-    async with Harness.start(prefix="genflow-bench-") as h:
+    results["temporal_persistence"] = temporal_db
+    async with Harness.start(prefix="genflow-bench-", temporal_in_memory=temporal_db == "memory") as h:
         results["settings"] = {
             "KIE_RATE_LIMIT_TASKS": h.stack.env["KIE_RATE_LIMIT_TASKS"],
             "KIE_RATE_LIMIT_PERIOD_SECONDS": h.stack.env["KIE_RATE_LIMIT_PERIOD_SECONDS"],
             "LOG_LEVEL": h.stack.env["LOG_LEVEL"],
         }
-        roots = [h.postgres.server.get_pid()] if h.postgres else []
         shape = None
         if only & {"latency", "cost", "throughput"}:
             _say("latency + cost: sequential generations and the bare-workflow floor")
-            cpu = CpuShare(roots)
+            cpu = h.cpu()
             lc = await latency_and_cost(h, sizes)
             results["latency"], results["cost"] = lc["latency"], lc["cost"]
             results["latency"]["cpu"] = cpu.result()
@@ -549,17 +560,17 @@ async def run(sizes: Sizes, only: set[str]) -> dict[str, Any]:
         if "throughput" in only:
             _say(f"throughput: {sizes.throughput_generations} generations, then the floor")
             assert shape is not None
-            cpu = CpuShare(roots)
+            cpu = h.cpu()
             results["throughput"] = await throughput(h, sizes, shape)
             results["throughput"]["cpu"] = cpu.result()
         if "webhook" in only:
             _say(f"webhook: {sizes.webhook_callbacks} callbacks at concurrency {sizes.webhook_concurrency}")
-            cpu = CpuShare(roots)
+            cpu = h.cpu()
             results["webhook"] = await webhook(h, sizes)
             results["webhook"]["cpu"] = cpu.result()
         if "memory" in only:
             _say(f"memory: {sizes.memory_generations} generations waiting for KIE")
-            cpu = CpuShare(roots)
+            cpu = h.cpu()
             results["memory"] = await memory(h, sizes)
             results["memory"]["cpu"] = cpu.result()
     results["seconds"] = round(time.time() - began, 1)
@@ -577,6 +588,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--throughput", type=int, default=Sizes.throughput_generations)
     parser.add_argument("--webhook-callbacks", type=int, default=Sizes.webhook_callbacks)
     parser.add_argument("--memory", type=int, default=Sizes.memory_generations)
+    parser.add_argument(
+        "--temporal-db",
+        choices=["memory", "file"],
+        default="memory",
+        help="the dev server's persistence: in memory (default), or a SQLite file as `make run` uses",
+    )
     args = parser.parse_args(argv)
     sizes = Sizes(
         latency_runs=args.latency_runs,
@@ -585,10 +602,11 @@ def main(argv: list[str] | None = None) -> None:
         memory_generations=args.memory,
     )
     only = {part.strip() for part in args.only.split(",") if part.strip()}
-    results = asyncio.run(run(sizes, only))
+    results = asyncio.run(run(sizes, only, args.temporal_db))
     rows = verdicts(results)
     print_table(
-        f"Genflow bench — {results['machine']['cores']} cores, {results['machine']['cpu']}",
+        f"Genflow bench — {results['machine']['cores']} cores, {results['machine']['cpu']}, "
+        f"Temporal dev server persistence: {results['temporal_persistence']}",
         ["measure", "Genflow", "floor", "ratio", "target", "verdict", "others' CPU"],
         rows,
     )
