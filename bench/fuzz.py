@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import gzip
 import hashlib
 import hmac
@@ -242,12 +243,12 @@ class Forger:
                 chunked=True,
                 oversized=True,
             ),
-            "gzip_bomb": Probe(
+            "gzip_bomb": Probe(  # 20 MB of JSON whitespace in ~20 KB
                 "oversized",
                 "gzip_bomb",
                 path=path,
                 headers=headers | {"Content-Encoding": "gzip"},
-                body=gzip.compress(b"[" + b" " * (20 * MAX_BODY) + b"]", 9),
+                body=_gzip_bomb(),
                 oversized=True,
             ),
             "bad_gzip": Probe(
@@ -401,6 +402,11 @@ class Forger:
         ]
         make = self.rng.choices([k for k, _ in kinds], weights=[w for _, w in kinds])[0]
         return make()
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    return gzip.compress(b"[" + b" " * (20 * MAX_BODY) + b"]", 9)
 
 
 # ---- sending

@@ -109,6 +109,7 @@ class Harness:
         keep: bool = False,
         temporal_in_memory: bool = False,
         processes: tuple[str, ...] = ("worker", "webhooks"),
+        database_url: str | None = None,
     ) -> AsyncIterator[Harness]:
         """A fresh stack in a temporary directory, with its own PostgreSQL; everything stopped on exit.
 
@@ -122,10 +123,11 @@ class Harness:
         """
         data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
-        postgres = await asyncio.to_thread(Postgres, data_dir / "postgres")
+        # A database of someone else's server (tests), or a PostgreSQL of our own that chaos can restart.
+        postgres = None if database_url else await asyncio.to_thread(Postgres, data_dir / "postgres")
         settings = Settings(
             _env_file=None,
-            database_url=postgres.url,
+            database_url=database_url or (postgres.url if postgres else None),
             kie_api_key=None,
             telegram_bot_token=None,
             callback_secret=None,
@@ -149,10 +151,13 @@ class Harness:
             async with cls.attach(stack, owned=True) as harness:
                 harness.postgres = postgres
                 await harness.wait_worker()
+                if "bot" in processes:
+                    await harness.wait_bot()
                 yield harness
         finally:
             await asyncio.to_thread(stack.stop)
-            await asyncio.to_thread(postgres.close)
+            if postgres is not None:
+                await asyncio.to_thread(postgres.close)
             if not keep:
                 shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -195,6 +200,14 @@ class Harness:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no worker polls {queue} after {within} s")
                 await asyncio.sleep(0.1)
+
+    async def wait_bot(self, within: float = 60) -> None:
+        """Until the bot long-polls the Telegram simulator (its start-up calls are done by then)."""
+        deadline = time.monotonic() + within
+        while not await self.telegram_calls("getUpdates"):
+            if time.monotonic() > deadline or not self.alive("bot"):
+                raise TimeoutError("the bot never started polling")
+            await asyncio.sleep(0.1)
 
     def cpu(self) -> CpuShare:
         """Start counting CPU time (ours by process, and everyone else's) from now."""

@@ -9,6 +9,9 @@ timeout.
 
 from __future__ import annotations
 
+import uuid
+
+import asyncpg
 import pytest
 
 from bench.chaos import ChaosPlan, failed, run_chaos
@@ -26,12 +29,23 @@ PLAN = ChaosPlan(
     seed=4242,
     settle_timeout=90.0,
 )
+# Every fault kind of `make chaos`, with create refusals halved: three refusals in a row cost 2 + 4 + 8 s of
+# backoff, which would set this test's length; a lost callback's 30 s poll is kept, and sets it instead.
+PLAN.kie |= {"create_429_share": 0.05, "create_5xx_share": 0.105, "latency": 0.8, "latency_jitter": 0.5}
 
 
 @pytest.mark.timeout(150)
-async def test_nothing_lost_nothing_twice():
+async def test_nothing_lost_nothing_twice(pg_server_url: str):
+    # A fresh database on the session's PostgreSQL (no restart in the reduced plan), the rest of our own.
+    name = f"chaos_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg_server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
     async with Harness.start(
-        prefix="genflow-chaos-test-", kie_rate_limit_per_second=100, processes=("worker", "webhooks", "bot")
+        prefix="genflow-chaos-test-",
+        kie_rate_limit_per_second=100,
+        processes=("worker", "webhooks", "bot"),
+        database_url=pg_server_url.replace("/postgres?", f"/{name}?", 1),
     ) as harness:
         run, checks, facts = await run_chaos(harness, PLAN, say=lambda _text: None)
     report = "\n".join(f"{c.status:7} {c.name}: {c.detail}" for c in checks)
@@ -40,6 +54,6 @@ async def test_nothing_lost_nothing_twice():
     assert facts["payments"]["successful_payment_updates_delivered"] > facts["payments"]["payments"] > 0
     # The faults really happened.
     stats = facts["kie_stats"]
-    assert stats.get("create_refused_500", 0) and stats.get("create_refused_429", 0), stats
-    assert stats.get("answers_lost", 0) and stats.get("callbacks_lost", 0), stats
+    assert stats.get("create_refused_500", 0) + stats.get("create_refused_429", 0) > 0, stats
+    assert stats.get("callbacks_lost", 0) and stats.get("callbacks_duplicated", 0), stats
     assert facts["telegram_faults_injected"] > 0
