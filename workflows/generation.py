@@ -75,7 +75,10 @@ def kie_task_queue(task_queue: str) -> str:
     return f"{task_queue}-kie"
 
 
-@workflow.defn
+# Outside the sandbox: re-importing this module into a sandbox for every run cost a third of the worker's CPU
+# per generation (docs/performance.md). Determinism is guarded by tests/test_replay.py (recorded histories)
+# and tests/workflows/test_determinism_guard.py (what this module may import and call).
+@workflow.defn(sandboxed=False)
 class GenerationWorkflow:
     def __init__(self) -> None:
         self._stage = Stage.VALIDATING
