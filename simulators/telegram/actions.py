@@ -162,3 +162,61 @@ def pay(
 
 def set_blocked(state: SimState, user_id: int, blocked: bool) -> None:
     state.ensure_user(user_id).blocked = blocked
+
+
+# Update types a bot answers with a method that needs the query registered here first.
+_ANSWERABLE = ("callback_query", "pre_checkout_query")
+
+
+def raw_update(state: SimState, kind: str, payload: JSON, *, force: bool = False) -> JSON:
+    """Any update as given (for fuzzing a bot): ``kind`` is the update's field, ``payload`` its object.
+
+    Filled in when missing: a message's ``message_id`` (a fresh one of the chat, not kept in the
+    transcript), ``date`` and private ``chat`` from ``from``; a query's ``id``. Callback and pre-checkout
+    queries are registered, so the bot can answer them (a pre-checkout query answered ok is charged like
+    a real one). ``force`` delivers it whatever the bot's allowed_updates say.
+    """
+    if not kind or not isinstance(payload, dict):
+        raise ActionError("an update needs a type and an object")
+    payload = dict(payload)
+    sender = payload.get("from")
+    user = None
+    if isinstance(sender, dict) and isinstance(sender.get("id"), int) and not sender.get("is_bot"):
+        user = state.ensure_user(sender["id"])
+    if kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        chat = None
+        if "chat" not in payload and user is not None:
+            chat = state.private_chat(user)
+            payload["chat"] = chat.to_api()
+        elif isinstance(payload.get("chat"), dict):
+            chat = state.chats.get(payload["chat"].get("id"))
+        if "message_id" not in payload:
+            if chat is not None:
+                chat.last_message_id += 1
+            payload["message_id"] = chat.last_message_id if chat is not None else state.rng.randint(1, 10**6)
+        payload.setdefault("date", int(time.time()))
+    if kind in _ANSWERABLE or kind in ("inline_query", "shipping_query"):
+        payload.setdefault("id", state.numeric_id())
+    if kind == "callback_query" and user is not None:
+        message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
+        record = CallbackRecord(
+            id=str(payload["id"]),
+            user_id=user.id,
+            chat_id=(message.get("chat") or {}).get("id", user.id),
+            message_id=message.get("message_id", 0),
+            data=str(payload.get("data", "")),
+            created=time.monotonic(),
+        )
+        state.callbacks[record.id] = record
+    if kind == "pre_checkout_query" and user is not None:
+        invoice = {
+            "title": "raw",
+            "description": "raw",
+            "payload": str(payload.get("invoice_payload", "")),
+            "currency": str(payload.get("currency", "")),
+            "total_amount": payload.get("total_amount", 0),
+        }
+        state.pre_checkouts[str(payload["id"])] = PreCheckout(
+            str(payload["id"]), user, invoice, time.monotonic()
+        )
+    return state.push_update(kind, payload, forced=force).to_api()

@@ -116,7 +116,7 @@ async def user_message(request: web.Request) -> web.Response:
             reply_to_message_id=body.get("reply_to_message_id"),
             profile=body.get("user"),
         )
-    return _ok(update=update)
+    return _ok(update=update, call_seq=state.call_seq)
 
 
 @routes.post("/_sim/users/{user_id}/callback")
@@ -130,7 +130,7 @@ async def user_callback(request: web.Request) -> web.Response:
         str(body["data"]),
         force=bool(body.get("force")),
     )
-    return _ok(update=update)
+    return _ok(update=update, call_seq=_engine(request).state.call_seq)
 
 
 @routes.post("/_sim/users/{user_id}/block")
@@ -156,7 +156,22 @@ async def user_pay(request: web.Request) -> web.Response:
         invoice_link=body.get("invoice_link"),
         duplicates=int(body.get("duplicates") or 0),
     )
-    return _ok(update=update)
+    return _ok(update=update, call_seq=_engine(request).state.call_seq)
+
+
+@routes.post("/_sim/updates")
+async def raw_update(request: web.Request) -> web.Response:
+    """Any update: ``{"type": "edited_message", "payload": {...}, "force"?: true}`` (see actions.raw_update).
+
+    Answers the update and ``call_seq``, the last Bot API call logged before it (calls after it may be the
+    bot's answer).
+    """
+    body = await _json(request)
+    state = _engine(request).state
+    update = actions.raw_update(
+        state, str(body.get("type") or ""), body.get("payload"), force=bool(body.get("force"))
+    )
+    return _ok(update=update, call_seq=state.call_seq)
 
 
 # ---- chats, calls, updates, files ----------------------------------------------------------------

@@ -171,6 +171,9 @@ class PendingUpdate:
     update_id: int
     type: str
     payload: JSON
+    # Delivered whatever the bot's allowed_updates say (the control API's raw updates, for fuzzing): a bot
+    # must survive any update type, including those it did not ask for or does not know.
+    forced: bool = False
 
     def to_api(self) -> JSON:
         return {"update_id": self.update_id, self.type: self.payload}

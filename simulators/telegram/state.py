@@ -191,8 +191,8 @@ class SimState:
 
     # ---- updates -----------------------------------------------------------------------------------
 
-    def push_update(self, kind: str, payload: JSON) -> PendingUpdate:
-        update = PendingUpdate(self.next_update_id, kind, payload)
+    def push_update(self, kind: str, payload: JSON, *, forced: bool = False) -> PendingUpdate:
+        update = PendingUpdate(self.next_update_id, kind, payload, forced)
         self.next_update_id += 1
         self.updates.append(update)
         del self.updates[:-MAX_PENDING_UPDATES]
@@ -209,10 +209,13 @@ class SimState:
             self.updates = [u for u in self.updates if u.update_id >= offset]
 
     def deliverable_updates(self, allowed: list[str] | None, limit: int) -> list[PendingUpdate]:
-        """Pending updates of allowed types; updates of other types are dropped, as Telegram does."""
+        """Pending updates of allowed types; updates of other types are dropped, as Telegram does (forced
+        ones excepted)."""
         wanted = set(allowed) if allowed else None
         self.updates = [
-            u for u in self.updates if (u.type in wanted if wanted else u.type not in NOT_DEFAULT_UPDATES)
+            u
+            for u in self.updates
+            if u.forced or (u.type in wanted if wanted else u.type not in NOT_DEFAULT_UPDATES)
         ]
         return self.updates[:limit]
 
