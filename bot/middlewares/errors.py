@@ -27,6 +27,7 @@ from aiogram.utils.i18n import gettext as _
 from temporalio.service import RPCError, RPCStatusCode
 
 from bot import keyboards
+from bot.middlewares.metrics import update_kind
 from genflow.i18n import pick_language
 
 log = logging.getLogger("bot.errors")
@@ -74,7 +75,7 @@ class ErrorsMiddleware(BaseMiddleware):
             return None
         except Exception as error:
             update_id = event.update_id if isinstance(event, Update) else None
-            kind = event.event_type if isinstance(event, Update) else type(event).__name__
+            kind = update_kind(event)
             stack = "".join(traceback.format_tb(error.__traceback__))
             if self.reraise_transient and is_transient(error):
                 log.warning(

@@ -15,8 +15,20 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 
 from genflow.metrics import HttpMetrics
+
+
+def update_kind(event: TelegramObject) -> str:
+    """The update's type ("message", "callback_query", ...); "unknown" for a type this aiogram does not know
+    (a newer Bot API), where ``Update.event_type`` raises."""
+    if not isinstance(event, Update):
+        return type(event).__name__
+    try:
+        return event.event_type
+    except UpdateTypeLookupError:
+        return "unknown"
 
 
 class UpdateMetrics(BaseMiddleware):
@@ -29,7 +41,7 @@ class UpdateMetrics(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        kind = (event.event_type if isinstance(event, Update) else None) or "unknown"
+        kind = update_kind(event) if isinstance(event, Update) else "unknown"
         started = time.perf_counter()
         outcome = "failed"
         try:

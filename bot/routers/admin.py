@@ -58,6 +58,7 @@ from workflows.money_models import (
     RefundTopUpRequest,
 )
 
+MAX_ID = 2**63 - 1  # a PostgreSQL bigint
 ADMIN_WAIT = 20.0  # seconds to wait for an admin workflow's result before pointing at the Temporal UI
 MAX_ADJUSTMENT = 1_000_000
 MAX_REASON = 500
@@ -112,6 +113,15 @@ def router() -> Router:
     return r
 
 
+def parse_id(text: str) -> int | None:
+    """A user id typed by the admin or carried by a button: ASCII digits that fit a bigint, else None.
+    (``str.isdigit`` also passes "²" and "①", which ``int`` refuses; PostgreSQL refuses ids past 2**63.)"""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def ref(value: str) -> str:
     """A short stand-in for an id in callback data (charge ids may not fit in 64 bytes)."""
     return hashlib.sha256(value.encode()).hexdigest()[:12]
@@ -151,16 +161,17 @@ async def admin_command(
     if sub == "":
         await state.clear()
         await views.show(message, await panel_screen(services, lang))
-    elif sub == "user" and rest.strip().isdigit():
-        await views.show(message, await user_screen(services, int(rest), lang))
+    elif sub == "user" and (target_id := parse_id(rest)) is not None:
+        await views.show(message, await user_screen(services, target_id, lang))
     elif sub == "stuck":
         await views.show(message, await stuck_screen(services, lang))
     elif sub == "adjust":
         parts = rest.split(maxsplit=1)
-        if len(parts) < 2 or not parts[0].isdigit():
+        user_id = parse_id(parts[0]) if parts else None
+        if len(parts) < 2 or user_id is None:
             await message.answer(usage())
             return
-        await adjustment(message, state, services, int(parts[0]), parts[1], lang)
+        await adjustment(message, state, services, user_id, parts[1], lang)
     elif sub == "refund_gen":
         target, reason = _split(rest)
         record = await services.generations.get(target) if target else None
@@ -182,10 +193,11 @@ async def admin_command(
         await propose(message, state, services, action, reason, lang)
     elif sub == "reply":
         parts = rest.split(maxsplit=1)
-        if len(parts) < 2 or not parts[0].isdigit():
+        user_id = parse_id(parts[0]) if parts else None
+        if len(parts) < 2 or user_id is None:
             await message.answer(usage())
             return
-        await reply_to_user(message, services, int(parts[0]), parts[1].strip())
+        await reply_to_user(message, services, user_id, parts[1].strip())
     else:
         await message.answer(usage(), reply_markup=markup(back_rows()))
 
@@ -310,18 +322,26 @@ async def ask_user(callback: CallbackQuery, state: FSMContext) -> None:
 
 
 async def got_user_id(message: Message, state: FSMContext, services: Services, lang: str) -> None:
-    text = (message.text or "").strip()
-    if not text.isdigit():
+    user_id = parse_id(message.text or "")
+    if user_id is None:
         await message.answer(_("A Telegram user id is a number. Send it again, or /cancel."))
         return
     await state.clear()
-    await views.show(message, await user_screen(services, int(text), lang))
+    await views.show(message, await user_screen(services, user_id, lang))
 
 
-async def user_button(callback: CallbackQuery, state: FSMContext, services: Services, lang: str) -> None:
-    user_id = (callback.data or "").removeprefix(USER)
+def out_of_date(callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This button is out of date. Open /menu to start again.")
+
+
+async def user_button(
+    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+) -> None:
+    user_id = parse_id((callback.data or "").removeprefix(USER))
+    if user_id is None:
+        return out_of_date(callback_answer)
     await state.set_state(None)
-    await views.show(callback, await user_screen(services, int(user_id), lang))
+    await views.show(callback, await user_screen(services, user_id, lang))
 
 
 async def user_screen(services: Services, user_id: int, lang: str) -> views.Screen:
@@ -380,8 +400,12 @@ async def user_screen(services: Services, user_id: int, lang: str) -> views.Scre
 # ---- asking for the amount and the reason -----------------------------------------------------------------
 
 
-async def ask_adjustment(callback: CallbackQuery, state: FSMContext, services: Services, lang: str) -> None:
-    user_id = int((callback.data or "").removeprefix(ADJUST))
+async def ask_adjustment(
+    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+) -> None:
+    user_id = parse_id((callback.data or "").removeprefix(ADJUST))
+    if user_id is None:
+        return out_of_date(callback_answer)
     account = await services.ledger.balance(user_id)
     await state.set_state(AdminStates.adjust)
     await state.set_data({TARGET: {"user_id": user_id}})
@@ -463,9 +487,9 @@ async def ask_refund_reason(
     data = callback.data or ""
     kind = "refund_gen" if data.startswith(REFUND_GEN) else "refund_topup"
     user_part, _sep, wanted = data.removeprefix(REFUND_GEN).removeprefix(REFUND_TOPUP).partition(":")
-    user_id = int(user_part)
+    user_id = parse_id(user_part)
     action: dict[str, Any] | None = None
-    if kind == "refund_gen":
+    if user_id is not None and kind == "refund_gen":
         records = await services.generations.recent_for_user(user_id, limit=50)
         record = next((r for r in records if ref(r.id) == wanted), None)
         if record is not None:
@@ -476,7 +500,7 @@ async def ask_refund_reason(
                 user=user_id,
                 amount=views.credits(record.price, lang),
             )
-    else:
+    elif user_id is not None:
         payments = await admin_stats.recent_payments(services.pool, user_id, limit=50)
         payment = next((p for p in payments if ref(p.telegram_payment_charge_id) == wanted), None)
         if payment is not None:

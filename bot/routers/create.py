@@ -94,7 +94,8 @@ async def form_button(
         return
     form, spec = loaded
     op, args = parts[2], parts[3:]
-    numbers = [int(a) for a in args if a.isdigit()]
+    # Our buttons carry small ASCII numbers; str.isdigit alone also passes "²" or "①", which int() refuses.
+    numbers = [int(a) for a in args if a.isascii() and a.isdigit() and len(a) <= 6]
     if len(numbers) != len(args):
         return stale(callback_answer)
     field = forms.field_at(spec, numbers[0]) if numbers else None

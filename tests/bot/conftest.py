@@ -28,6 +28,7 @@ from bot.services import Services
 from bot.storage import PgStorage
 from db import create_pool
 from genflow.embedded import stop_process
+from genflow.metrics import HttpMetrics
 from genflow.settings import Settings
 from genflow.stack import SIMULATED_BOT_TOKEN
 from tests.fixtures.system import System
@@ -109,7 +110,7 @@ async def start_bot(system: System, *, drop_pending: bool = False, **settings: A
     config = bot_settings(system, **settings)
     pool = await create_pool(system.stack.database_url, max_size=10)
     services = Services.create(config, system.client, pool)
-    dp = build_dispatcher(services)
+    dp = build_dispatcher(services, metrics=HttpMetrics("bot"))  # as `python -m bot` runs it
     tracker = UpdateTracker()
     dp.update.outer_middleware._middlewares.insert(0, tracker)  # outside everything the bot registered
     bot = make_bot(config)
