@@ -682,6 +682,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=ChaosPlan.seed)
     parser.add_argument("--payments", type=int, default=30, help="Stars top-ups through the bot (0: none)")
     parser.add_argument("--fuzz-requests", type=int, default=5000, help="0 skips the webhook fuzz")
+    parser.add_argument("--bot-fuzz-updates", type=int, default=3000, help="0 skips the bot fuzz")
     args = parser.parse_args(argv)
     code = asyncio.run(_main(args))
     sys.stdout.flush()
@@ -689,7 +690,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    from bench import fuzz
+    from bench import fuzz, fuzz_bot
 
     plan = ChaosPlan(generations=args.generations, users=args.users, seed=args.seed, payments=args.payments)
 
@@ -704,8 +705,13 @@ async def _main(args: argparse.Namespace) -> int:
         "command": "python -m bench.chaos " + " ".join(sys.argv[1:]),
         "plan": asdict(plan),
     }
-    processes = ("worker", "webhooks", "bot") if plan.payments else ("worker", "webhooks")
-    async with Harness.start(prefix="genflow-chaos-", kie_rate_limit_per_second=20, processes=processes) as h:
+    bot = bool(plan.payments or args.bot_fuzz_updates)
+    processes = ("worker", "webhooks", "bot") if bot else ("worker", "webhooks")
+    # The bot fuzz walks the admin panel too: it needs an admin.
+    admins = {"ADMIN_IDS": str(fuzz_bot.ADMIN_ID)} if args.bot_fuzz_updates else None
+    async with Harness.start(
+        prefix="genflow-chaos-", kie_rate_limit_per_second=20, processes=processes, extra_env=admins
+    ) as h:
         say(
             f"{plan.generations} generations for {plan.users} users; "
             f"worker kills at {plan.worker_kills_at} s; "
@@ -732,13 +738,19 @@ async def _main(args: argparse.Namespace) -> int:
             print_checks(f"Webhook fuzz: {args.fuzz_requests} requests, seed {args.seed}", fuzz_checks)
             print(f"  categories: {report.categories}")
             print(f"  statuses: {report.statuses}")
-        print_checks(
-            "Bot fuzz",
-            [Check("bot fuzz", "SKIPPED", "not written yet: the bot landed while this work was under way")],
-        )
+        bot_checks: list[Check] = []
+        if args.bot_fuzz_updates:
+            bot_plan = fuzz_bot.BotFuzzPlan(updates=args.bot_fuzz_updates, seed=args.seed)
+            bot_report = await fuzz_bot.run_bot_fuzz(h, bot_plan, say=say)
+            bot_checks = bot_report.checks
+            payload["bot_fuzz"] = {"plan": asdict(bot_plan), **bot_report.as_json()}
+            fuzz_bot.print_report(
+                bot_report,
+                f"Bot fuzz: {args.bot_fuzz_updates} updates, {bot_plan.users} users, seed {args.seed}",
+            )
     payload["seconds"] = round(time.time() - began, 1)
     path = write_results("chaos", payload)
-    bad = failed(checks) + failed(fuzz_checks)
+    bad = failed(checks) + failed(fuzz_checks) + failed(bot_checks)
     print(f"results: {path.relative_to(path.parents[2])}  ({payload['seconds']} s)", flush=True)
     if bad:
         print(f"FAILED: {', '.join(c.name for c in bad)}", flush=True)
