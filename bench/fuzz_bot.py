@@ -517,16 +517,8 @@ class FuzzUser:
                 await self.answer(form, spec, field_spec, kind)
             elif state.endswith(":overview"):
                 await self.fuzz("overview", form=form, spec=spec)
-                optional = [
-                    d
-                    for d in (self.screen(f"f:{form.fid}:a:") or (0, []))[1]
-                    if d not in visited and ":a:" in d
-                ]
-                if optional and self.rng.random() < 0.4:
-                    choice = self.rng.choice(optional)
-                    visited.add(choice)
-                    if await self.tap(choice, "overview"):
-                        continue
+                if await self.visit_optional(form, spec, visited):
+                    continue
                 if not await self.tap(f"f:{form.fid}:go", "overview") and not await self.tap(
                     f"f:{form.fid}:a:", "overview"
                 ):
@@ -545,6 +537,25 @@ class FuzzUser:
                 return
             else:
                 return
+
+    async def visit_optional(self, form: forms.Form, spec: Any, visited: set[str]) -> bool:
+        """From the overview, open an input the form did not ask for: kinds no user reached yet first."""
+        found = self.screen(f"f:{form.fid}:a:")
+        if found is None:
+            return False
+        fresh, other = [], []
+        for data in found[1]:
+            index = data.rsplit(":", 1)[-1]
+            field_spec = forms.field_at(spec, int(index)) if index.isdigit() else None
+            if not data.startswith(f"f:{form.fid}:a:") or data in visited or field_spec is None:
+                continue
+            kind = forms.field_kind(field_spec)
+            (fresh if self.run.steps.get(f"form:{kind}", 0) < 3 else other).append(data)
+        if not fresh and (not other or self.rng.random() > 0.3):
+            return False
+        choice = self.rng.choice(fresh or other)
+        visited.add(choice)
+        return await self.tap(choice, "overview", lambda _choices: choice)
 
     async def answer(self, form: forms.Form, spec: Any, field_spec: Any, kind: str) -> None:
         step = f"form:{kind}"
@@ -659,6 +670,7 @@ class FuzzUser:
         """The user blocks the bot (my_chat_member kicked): its messages fail with 403, buttons still get an
         answer; writing again unblocks it (Telegram does the same)."""
         await self.text("/menu", "walk", "command", "blocked")
+        self.run.visit("blocked")
         async with self.h.http.post(f"{self.h.telegram}/_sim/users/{self.id}/block") as response:
             await response.read()
         self.blocked = True
