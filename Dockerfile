@@ -1,5 +1,6 @@
-# One image, three processes (plus the one-shot migration):
-#   python worker.py        Temporal worker (workflows + activities)
+# One image, four processes (plus the one-shot migration):
+#   python worker.py           Temporal worker (workflows + PostgreSQL/KIE activities)
+#   python telegram_worker.py  Temporal worker for the activities that call the Telegram Bot API
 #   python -m bot           Telegram bot
 #   python -m webhooks      KIE callbacks
 #   python -m db.migrate    database migrations (run once per deploy, before the others)
@@ -28,10 +29,10 @@ RUN groupadd --system --gid 10001 genflow \
     && useradd --system --uid 10001 --gid genflow --home-dir /app --no-create-home --shell /usr/sbin/nologin genflow
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY worker.py ./
+COPY worker.py telegram_worker.py ./
 USER genflow:genflow
-# webhooks, bot (webhook mode), worker metrics
-EXPOSE 8080 8082 9464
+# webhooks, bot (webhook mode), worker metrics, Telegram worker metrics
+EXPOSE 8080 8082 9464 9465
 # SIGTERM drains (the worker gives in-flight activities 30 s): give containers a longer stop grace period.
 STOPSIGNAL SIGTERM
 CMD ["python", "worker.py"]

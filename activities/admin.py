@@ -1,22 +1,18 @@
-"""Admin money actions: credit adjustments and refunds of finished generations, audited."""
+"""Admin money actions: credit adjustments and refunds of finished generations, audited. PostgreSQL only."""
 
 from __future__ import annotations
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from temporalio import activity
 
 from db import AdminAudit, Generations, InsufficientCredits, Ledger, RefundExceedsCharge
-from genflow.i18n import translate as _
 from workflows.money_models import AdminResult, AdminStep
 
 
 class AdminActivities:
-    def __init__(self, ledger: Ledger, generations: Generations, audit: AdminAudit, bot: Bot) -> None:
+    def __init__(self, ledger: Ledger, generations: Generations, audit: AdminAudit) -> None:
         self.ledger = ledger
         self.generations = generations
         self.audit = audit
-        self.bot = bot
 
     @activity.defn
     async def adjust_credits(self, step: AdminStep) -> AdminResult:
@@ -86,17 +82,7 @@ class AdminActivities:
         except RefundExceedsCharge as err:
             result = AdminResult(outcome="refused", user_id=record.user_id, detail=str(err))
             return await self._done(step, "refund_generation", request.generation_id, result)
-        if not movement.replayed:
-            lang = record.language or "en"
-            text = _(
-                "💸 {credits} credits for one of your generations were returned to your balance.",
-                lang,
-                credits=record.price,
-            )
-            try:
-                await self.bot.send_message(record.user_id, text)
-            except TelegramAPIError:
-                pass  # the refund stands whether or not the user hears of it now
+        # The user is told by the workflow (notify_refund on the Telegram worker) when the outcome is "done".
         result = AdminResult(
             outcome="already_done" if movement.replayed else "done",
             user_id=record.user_id,

@@ -1,27 +1,21 @@
-"""Money in and back out: Stars top-ups, referral bonuses, reconciliation and top-up refunds."""
+"""Money in and back out: Stars top-ups, referral bonuses and the ledger side of top-up refunds.
+
+Only PostgreSQL here; what calls Telegram (notices, getStarTransactions, refundStarPayment) is in
+`activities/notices.py` and `activities/stars.py`, served by the Telegram worker.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from billing import Packages, read_order_reference
 from db import AdminAudit, InsufficientCredits, Ledger, Payments, Referrals
-from genflow.i18n import translate as _
 from workflows.money_models import (
-    AdminNotice,
     AdminResult,
-    ReconcileInput,
     RefundTopUpStep,
     ReservationOutcome,
-    StarPayment,
-    TopUpNotice,
     TopUpRequest,
     TopUpResult,
 )
@@ -41,20 +35,16 @@ class PaymentActivities:
         payments: Payments,
         referrals: Referrals,
         audit: AdminAudit,
-        bot: Bot,
         packages: Packages,
         *,
         order_secret: str,
-        admin_ids: list[int],
     ) -> None:
         self.ledger = ledger
         self.payments = payments
         self.referrals = referrals
         self.audit = audit
-        self.bot = bot
         self.packages = packages
         self.order_secret = order_secret
-        self.admin_ids = admin_ids
 
     # ---- top-up ---------------------------------------------------------------------------------------
     @activity.defn
@@ -123,65 +113,7 @@ class PaymentActivities:
         )
         return bonus
 
-    @activity.defn
-    async def notify_topup(self, notice: TopUpNotice) -> None:
-        # The user's stored language wins: a top-up found by reconciliation knows no language of its own.
-        user = await self.ledger.get_user(notice.user_id) if notice.user_id is not None else None
-        language = (user.language if user and user.language else None) or notice.language
-        notice = notice.model_copy(update={"language": language})
-        text = _(
-            "✅ Payment received: +{credits} credits. Your balance: {balance}.",
-            notice.language,
-            credits=notice.credits,
-            balance=notice.balance_after,
-        )
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(text=_("Create", notice.language), callback_data="menu:create"),
-                    InlineKeyboardButton(text=_("Home", notice.language), callback_data="menu:home"),
-                ]
-            ]
-        )
-        await self._send(notice.chat_id, text, markup)
-
     # ---- reconciliation -------------------------------------------------------------------------------
-    @activity.defn
-    async def find_uncredited_star_payments(self, data: ReconcileInput) -> list[StarPayment]:
-        """Incoming Stars payments Telegram knows about and the ledger does not."""
-        found: list[StarPayment] = []
-        for page in range(data.max_pages):
-            try:
-                batch = await self.bot.get_star_transactions(offset=page * 100, limit=100)
-            except TelegramRetryAfter as err:
-                raise ApplicationError(
-                    "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
-                ) from err
-            for tx in batch.transactions:
-                source = tx.source
-                user = getattr(source, "user", None)
-                if source is None or getattr(source, "type", None) != "user" or user is None:
-                    continue  # outgoing (refunds, withdrawals) or not from a user
-                found.append(
-                    StarPayment(
-                        charge_id=tx.id,
-                        user_id=user.id,
-                        amount=tx.amount,
-                        payload=getattr(source, "invoice_payload", None) or "",
-                    )
-                )
-            activity.heartbeat(page)
-            if len(batch.transactions) < 100:
-                break
-        known = await self.payments.known([p.charge_id for p in found])
-        return [p for p in found if p.charge_id not in known]
-
-    @activity.defn
-    async def notify_admins(self, notice: AdminNotice) -> None:
-        log.error("admin notice: %s", notice.text)
-        for admin_id in self.admin_ids:
-            await self._send(admin_id, "⚠️ " + notice.text, None)
-
     # ---- refund of a top-up (admin) ----------------------------------------------------------------------
     @activity.defn
     async def reserve_topup_refund(self, step: RefundTopUpStep) -> ReservationOutcome:
@@ -205,21 +137,6 @@ class PaymentActivities:
                 shortfall=err.shortfall,
             )
         return ReservationOutcome(outcome="reserved", user_id=payment.user_id, credits=payment.credits)
-
-    @activity.defn
-    async def refund_stars(self, step: RefundTopUpStep) -> None:
-        payment = await self.payments.get(step.request.charge_id)
-        assert payment is not None
-        try:
-            await self.bot.refund_star_payment(payment.user_id, payment.telegram_payment_charge_id)
-        except TelegramBadRequest as err:
-            if "ALREADY_REFUNDED" in err.message.upper():
-                return  # refunded before (maybe by a previous attempt whose answer was lost): done
-            raise ApplicationError(err.message, type="RefundRefused", non_retryable=True) from err
-        except TelegramRetryAfter as err:
-            raise ApplicationError(
-                "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
-            ) from err
 
     @activity.defn
     async def complete_topup_refund(self, step: RefundTopUpStep) -> AdminResult:
@@ -257,13 +174,3 @@ class PaymentActivities:
             outcome=outcome,
             details=details,
         )
-
-    async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        try:
-            await self.bot.send_message(chat_id, text, reply_markup=markup)
-        except TelegramForbiddenError:
-            log.info("user unreachable; message dropped")
-        except TelegramRetryAfter as err:
-            raise ApplicationError(
-                "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
-            ) from err

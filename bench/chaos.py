@@ -267,9 +267,11 @@ async def _disrupt(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
         if what == "kill":
             if plan.kill_when_quiet:
                 await _wait_quiet(h, run)
+            # Both worker processes: workflows mid-replay and Telegram calls mid-delivery are cut off alike.
             await asyncio.to_thread(h.stack.restart, "worker", kill=True)
+            await asyncio.to_thread(h.stack.restart, "telegram-worker", kill=True)
             run.kills.append(time.time() - run.began)
-            say(f"worker SIGKILLed at +{run.kills[-1]:.1f} s")
+            say(f"worker and telegram-worker SIGKILLed at +{run.kills[-1]:.1f} s")
         else:
             assert h.postgres is not None
             down, up = await asyncio.to_thread(h.postgres.restart, plan.postgres_down_seconds)
@@ -485,8 +487,16 @@ async def check_payments(h: Harness, run: Run) -> tuple[Check, dict[str, Any]]:
         return check_stars_payments(), {}
     from billing import load_packages
 
+    # Settled: every charge Telegram took has its payment row and no top-up is still running. A charge can
+    # be taken moments before the checks while its successful_payment update still waits for the bot's next
+    # getUpdates (after a 429 the bot backs off), so waiting only for running workflows is not enough.
     for _ in range(60):
-        if not await h.count('WorkflowType = "TopUpWorkflow" AND ExecutionStatus = "Running"'):
+        taken_ids = [p["charge_id"] for p in await _sim_payments(h, run.payers)]
+        recorded = await h.pool.fetchval(
+            "SELECT count(*) FROM payments WHERE telegram_payment_charge_id = ANY($1)", taken_ids
+        )
+        running = await h.count('WorkflowType = "TopUpWorkflow" AND ExecutionStatus = "Running"')
+        if recorded == len(taken_ids) and not running:
             break
         await asyncio.sleep(1)
     taken = await _sim_payments(h, run.payers)

@@ -39,6 +39,7 @@ from genflow.settings import Settings
 from genflow.stack import Ports, Stack
 from kie.signature import callback_token, kie_signature
 from workflows.models import GenerationRequest
+from workflows.queues import kie_task_queue, telegram_task_queue
 from workflows.starter import start_generation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,7 @@ class Harness:
         *,
         prefix: str = "genflow-bench-",
         kie_rate_limit_per_second: int = 100_000,
+        telegram_rate_limit_per_second: float = 100_000,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
         temporal_in_memory: bool = False,
@@ -117,10 +119,16 @@ class Harness:
         throttles the submit queue server-side; benchmarks raise it to ``kie_rate_limit_per_second``.
         ``Stack`` only forwards some settings to its children, so it goes through the environment.
 
+        Telegram's bot-wide limit (TELEGRAM_RATE_LIMIT_PER_SECOND, 30 by default) is raised the same way.
+        "worker" in ``processes`` means both worker processes: ``worker.py`` and ``telegram_worker.py``.
+
         ``temporal_in_memory`` runs the Temporal dev server without its SQLite file (``make run`` keeps one in
         ``.data/``): on this class of machine the file's writes cap the dev server at a few workflows a
         second, which would measure SQLite rather than Genflow. Floors always share the server under test.
         """
+        if "worker" in processes and "telegram-worker" not in processes:
+            at = processes.index("worker") + 1
+            processes = (*processes[:at], "telegram-worker", *processes[at:])
         data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
         # A database of someone else's server (tests), or a PostgreSQL of our own that chaos can restart.
@@ -139,6 +147,7 @@ class Harness:
         env = {
             "KIE_RATE_LIMIT_TASKS": str(kie_rate_limit_per_second),
             "KIE_RATE_LIMIT_PERIOD_SECONDS": "1",
+            "TELEGRAM_RATE_LIMIT_PER_SECOND": str(telegram_rate_limit_per_second),
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }
@@ -176,17 +185,21 @@ class Harness:
             await pool.close()
 
     async def wait_worker(self, within: float = 60) -> None:
-        """Until the worker polls both task queues (it takes a few seconds to import and connect).
+        """Until both worker processes poll their task queues (they take a few seconds to import and connect).
 
         Pollers stay listed for a while after their process died, so this looks for the current worker's pid
         in the poller identity (the SDK's default identity is ``<pid>@<host>``).
         """
         deadline = time.monotonic() + within
-        identity = f"{self.pid('worker')}@"
-        for queue, kind in (
-            (self.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-            (f"{self.task_queue}-kie", TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+        activity = TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+        for process, queue, kind in (
+            ("worker", self.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+            ("worker", kie_task_queue(self.task_queue), activity),
+            ("telegram-worker", telegram_task_queue(self.task_queue), activity),
         ):
+            if not any(c.name == process for c in self.stack.children):
+                continue
+            identity = f"{self.pid(process)}@"
             while True:
                 answer = await self.client.workflow_service.describe_task_queue(
                     DescribeTaskQueueRequest(
@@ -611,6 +624,7 @@ def _process_name(pid: int) -> str:
     words = [a.decode(errors="replace") for a in args if a]
     text = " ".join(words)
     for needle, name in (
+        ("telegram_worker.py", "telegram-worker"),  # before worker.py, which it contains
         ("worker.py", "worker"),
         ("-m webhooks", "webhooks"),
         ("simulators.kie", "kie-simulator"),

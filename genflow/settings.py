@@ -75,6 +75,9 @@ class Settings(BaseSettings):
 
     # Operations
     worker_metrics_port: int | None = Field(default=9464, ge=1, le=65535)
+    telegram_worker_metrics_port: int | None = Field(default=9465, ge=1, le=65535)
+    # Telegram lets a bot send about 30 messages a second in all; enforced server-side on the Telegram queue.
+    telegram_rate_limit_per_second: float = Field(default=30.0, gt=0)
     kie_credits_alert_threshold: int = Field(default=1000, ge=0)
 
     # Logging

@@ -37,11 +37,22 @@ class Ports:
     webchat: int | None = 8088  # the local web chat; always also at <telegram simulator>/chat
     worker_metrics: int = 9464
     bot: int = 8082  # the bot's /healthz and /metrics
+    telegram_worker_metrics: int = 9465
 
     @classmethod
     def free(cls) -> Ports:
         """Free ports for tests and benchmarks: several stacks can run side by side."""
-        return cls(free_port(), None, free_port(), free_port(), free_port(), None, free_port(), free_port())
+        return cls(
+            temporal=free_port(),
+            temporal_ui=None,
+            webhooks=free_port(),
+            kie_simulator=free_port(),
+            telegram_simulator=free_port(),
+            webchat=None,
+            worker_metrics=free_port(),
+            bot=free_port(),
+            telegram_worker_metrics=free_port(),
+        )
 
 
 @dataclass
@@ -57,7 +68,7 @@ class Stack:
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
     settings: Settings = field(default_factory=Settings)
-    processes: tuple[str, ...] = ("worker", "webhooks")
+    processes: tuple[str, ...] = ("worker", "telegram-worker", "webhooks")
     quiet: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -148,6 +159,7 @@ class Stack:
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.ports.temporal}",
             "WEBHOOKS_PORT": str(self.ports.webhooks),
             "WORKER_METRICS_PORT": str(self.ports.worker_metrics),
+            "TELEGRAM_WORKER_METRICS_PORT": str(self.ports.telegram_worker_metrics),
             "BOT_PORT": str(self.ports.bot),
         }
         secret = s.callback_secret.get_secret_value() if s.callback_secret else self._secret("callback")
@@ -185,6 +197,7 @@ class Stack:
             plan.append(Child("telegram-simulator", args, self.ports.telegram_simulator))
         known = {
             "worker": Child("worker", [py, "worker.py"]),
+            "telegram-worker": Child("telegram-worker", [py, "telegram_worker.py"]),
             "webhooks": Child("webhooks", [py, "-m", "webhooks"], self.ports.webhooks),
             # Polling mode: nothing to wait for but the process; its /healthz and /metrics are on BOT_PORT.
             "bot": Child("bot", [py, "-m", "bot"]),
@@ -282,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         args.data_dir.resolve(),
         settings=settings,
         ports=Ports.free() if args.free_ports else Ports(webchat=settings.webchat_port),
-        processes=("worker", "webhooks", "bot"),
+        processes=("worker", "telegram-worker", "webhooks", "bot"),
     )
     stopping = False
 

@@ -14,12 +14,15 @@ with workflow.unsafe.imports_passed_through():
         AdminResult,
         AdminStep,
         RefundGenerationRequest,
+        RefundNotice,
         RefundTopUpRequest,
         RefundTopUpStep,
         ReservationOutcome,
     )
+    from workflows.queues import telegram_task_queue
 
 MONEY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
 TELEGRAM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=10
 )
@@ -56,6 +59,18 @@ class RefundGenerationWorkflow:
         step = AdminStep(workflow_id=workflow.info().workflow_id, refund_generation=request)
         result = await _money("refund_generation", step, f"refund {request.generation_id}")
         workflow.set_current_details(f"**{result.outcome}** by admin {request.admin_id}: {request.reason}")
+        if result.outcome == "done" and result.user_id is not None:
+            try:
+                await workflow.execute_activity(
+                    "notify_refund",
+                    RefundNotice(user_id=result.user_id, credits=result.amount),
+                    task_queue=telegram_task_queue(workflow.info().task_queue),
+                    start_to_close_timeout=timedelta(seconds=15),
+                    retry_policy=NOTIFY_RETRY,
+                    summary="tell the user",
+                )
+            except ActivityError:
+                workflow.logger.warning("refund notice not sent")  # the refund stands either way
         return result
 
 
@@ -83,6 +98,7 @@ class RefundTopUpWorkflow:
             await workflow.execute_activity(
                 "refund_stars",
                 step,
+                task_queue=telegram_task_queue(workflow.info().task_queue),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=TELEGRAM_RETRY,
                 summary="refundStarPayment",

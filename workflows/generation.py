@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ValidatedGeneration,
         ValidateInput,
     )
+    from workflows.queues import kie_task_queue, telegram_task_queue
 
 GENERATION_STAGE = SearchAttributeKey.for_keyword("GenerationStage")
 TELEGRAM_USER_ID = SearchAttributeKey.for_keyword("TelegramUserId")
@@ -68,11 +69,6 @@ DELIVER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_inter
 
 def generation_id(user_id: int, request_key: str) -> str:
     return f"gen-{user_id}-{request_key}"
-
-
-def kie_task_queue(task_queue: str) -> str:
-    """The queue for KIE submits, derived from the workflow's queue so both sides agree without config."""
-    return f"{task_queue}-kie"
 
 
 # Outside the sandbox: re-importing this module into a sandbox for every run cost a third of the worker's CPU
@@ -219,6 +215,7 @@ class GenerationWorkflow:
                 price=validated.price,
             ),
             result_type=DeliveryOutcome,
+            task_queue=telegram_task_queue(info.task_queue),
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(minutes=1),
             retry_policy=DELIVER_RETRY,
@@ -285,6 +282,7 @@ class GenerationWorkflow:
                 generation_id=gid, model_id=self._request.model_id, inputs=inputs, media_fields=media_fields
             ),
             result_type=dict,
+            task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5),
@@ -471,6 +469,7 @@ class GenerationWorkflow:
                     reason=reason,
                     shortfall=shortfall,
                 ),
+                task_queue=telegram_task_queue(workflow.info().task_queue),
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=NOTIFY_RETRY,
                 summary=f"status message: {stage.value}",

@@ -23,6 +23,8 @@ from temporalio.client import (
 )
 from temporalio.common import RetryPolicy
 
+from workflows.queues import telegram_task_queue
+
 KIE_CREDITS_SCHEDULE_ID = "kie-credits"
 KIE_CREDITS_INTERVAL = timedelta(minutes=15)
 
@@ -44,6 +46,8 @@ class KieCreditsWorkflow:
         return await workflow.execute_activity(
             "check_kie_credits",
             result_type=KieCreditsCheck,
+            # It messages the admins, so it runs where the Bot is: the Telegram worker.
+            task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=60),
             # KIE unreachable for a few minutes is not worth an alert of its own; the next run tries again.
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=5),

@@ -62,6 +62,13 @@ class AdminNotice(BaseModel):
     text: str
 
 
+class RefundNotice(BaseModel):
+    """Tell a user credits came back (an admin's refund of a generation)."""
+
+    user_id: int
+    credits: int
+
+
 # ---- admin actions: each one a workflow, with the admin and the reason recorded --------------------------
 
 

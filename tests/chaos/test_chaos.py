@@ -44,7 +44,7 @@ async def test_nothing_lost_nothing_twice(pg_server_url: str):
     async with Harness.start(
         prefix="genflow-chaos-test-",
         kie_rate_limit_per_second=100,
-        processes=("worker", "webhooks", "bot"),
+        processes=("worker", "telegram-worker", "webhooks", "bot"),
         database_url=pg_server_url.replace("/postgres?", f"/{name}?", 1),
     ) as harness:
         run, checks, facts = await run_chaos(harness, PLAN, say=lambda _text: None)

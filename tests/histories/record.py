@@ -18,12 +18,11 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from genflow.embedded import temporal_cli, temporal_test_server
 from tests.fixtures.temporal import SEARCH_ATTRIBUTES
 from tests.workflows.fakes import FakeWorld
-from workflows.generation import GenerationWorkflow, kie_task_queue
+from workflows.generation import GenerationWorkflow
 from workflows.models import GenerationRequest, KieCallbackSignal, Stage
 from workflows.starter import start_generation
 
@@ -95,9 +94,7 @@ async def record(client: Client, name: str, setup, drive: Scenario, extra: dict,
         inputs={"prompt": "a cat", **extra},
         status_message_id=7,
     )
-    main = Worker(client, task_queue=queue, workflows=[GenerationWorkflow], activities=world.activities)
-    kie = Worker(client, task_queue=kie_task_queue(queue), activities=[world.submit_task])
-    async with main, kie:
+    async with world.running(client, queue):
         if starter:
             handle = await start_generation(client, request, task_queue=queue)
         else:

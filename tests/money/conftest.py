@@ -18,7 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.admin import AdminActivities
+from activities.notices import NoticeActivities
 from activities.payments import PaymentActivities
+from activities.stars import StarsActivities
 from billing import load_packages, make_order_reference
 from db import AdminAudit, Generations, Ledger, Payments, Referrals
 from genflow.embedded import temporal_test_server
@@ -26,6 +28,7 @@ from simulators.telegram import SimulatorConfig, TelegramSimulator
 from simulators.telegram.testing import TEST_TOKEN, bot_for, running_simulator
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
+from workflows.queues import telegram_task_queue
 
 SECRET = "test-order-secret"
 ADMIN = 900
@@ -110,13 +113,25 @@ async def money_world(env: WorkflowEnvironment, db_pool: asyncpg.Pool) -> AsyncI
             Payments(db_pool),
             Referrals(db_pool),
             AdminAudit(db_pool),
-            bot,
             PACKAGES,
             order_secret=SECRET,
-            admin_ids=[ADMIN],
         )
-        admin = AdminActivities(ledger, Generations(db_pool), AdminAudit(db_pool), bot)
+        admin = AdminActivities(ledger, Generations(db_pool), AdminAudit(db_pool))
+        notices = NoticeActivities(bot, ledger, admin_ids=[ADMIN])
+        stars = StarsActivities(bot, Payments(db_pool))
         queue = f"money-{uuid.uuid4().hex[:6]}"
+        # As in production: money on the main queue, what calls Telegram on the Telegram worker's queue.
+        telegram_worker = Worker(
+            env.client,
+            task_queue=telegram_task_queue(queue),
+            activities=[
+                notices.notify_topup,
+                notices.notify_refund,
+                notices.notify_admins,
+                stars.find_uncredited_star_payments,
+                stars.refund_stars,
+            ],
+        )
         worker = Worker(
             env.client,
             task_queue=queue,
@@ -129,17 +144,13 @@ async def money_world(env: WorkflowEnvironment, db_pool: asyncpg.Pool) -> AsyncI
             ],
             activities=[
                 payments.credit_topup,
-                payments.notify_topup,
-                payments.find_uncredited_star_payments,
-                payments.notify_admins,
                 payments.reserve_topup_refund,
-                payments.refund_stars,
                 payments.complete_topup_refund,
                 payments.cancel_topup_refund,
                 admin.adjust_credits,
                 admin.refund_generation,
             ],
         )
-        async with worker:
+        async with worker, telegram_worker:
             yield Money(env, sim, bot, db_pool, queue)
         await bot.session.close()

@@ -31,9 +31,10 @@ ENV_EXAMPLE = ROOT / "deploy" / "env.production.example"
 INFRA_EXAMPLE = ROOT / "deploy" / "env.infra.example"
 
 APP = {"migrate": ["python", "-m", "db.migrate"], "worker": ["python", "worker.py"]}
+APP |= {"telegram-worker": ["python", "telegram_worker.py"]}
 APP |= {"bot": ["python", "-m", "bot"], "webhooks": ["python", "-m", "webhooks"]}
 ONE_SHOT = {"temporal-schema", "temporal-setup", "migrate"}
-LONG_RUNNING = {"postgres", "temporal", "temporal-ui", "worker", "bot", "webhooks"}
+LONG_RUNNING = {"postgres", "temporal", "temporal-ui", "worker", "telegram-worker", "bot", "webhooks"}
 
 
 def seconds(value: str) -> float:
@@ -100,25 +101,27 @@ def test_no_database_port_is_published_and_nothing_binds_publicly():
 
 
 def test_stop_grace_periods_cover_the_drains():
-    assert seconds(SERVICES["worker"]["stop_grace_period"]) >= GRACEFUL_SHUTDOWN.total_seconds() + 10
+    for worker in ("worker", "telegram-worker"):
+        assert seconds(SERVICES[worker]["stop_grace_period"]) >= GRACEFUL_SHUTDOWN.total_seconds() + 10
     assert seconds(SERVICES["webhooks"]["stop_grace_period"]) >= SHUTDOWN_GRACE + 5
     for name in LONG_RUNNING:
         assert seconds(SERVICES[name].get("stop_grace_period", "10s")) >= 10
 
 
-def test_app_services_run_the_three_entry_points_of_one_image():
+def test_app_services_run_the_entry_points_of_one_image():
     for name, command in APP.items():
         service = SERVICES[name]
         assert service["command"] == command
         assert service["build"] == "." and service["env_file"] == ".env.production"
-    assert (ROOT / "worker.py").read_text().count('if __name__ == "__main__":') == 1
+    for script in ("worker.py", "telegram_worker.py"):
+        assert (ROOT / script).read_text().count('if __name__ == "__main__":') == 1
     assert (ROOT / "bot" / "__main__.py").exists() and (ROOT / "webhooks" / "__main__.py").exists()
     assert 'if __name__ == "__main__":' in (ROOT / "db" / "migrate.py").read_text()
     # The containers listen on every interface, whatever the env file says.
     assert SERVICES["webhooks"]["environment"]["WEBHOOKS_HOST"] == "0.0.0.0"
     assert SERVICES["bot"]["environment"]["BOT_HOST"] == "0.0.0.0"
     # Healthchecks use the image's own probe (no curl in python:slim).
-    for name in ("worker", "webhooks"):
+    for name in ("worker", "telegram-worker", "webhooks"):
         assert "python -m genflow.metrics probe" in " ".join(SERVICES[name]["healthcheck"]["test"])
 
 
@@ -128,12 +131,13 @@ def test_the_dockerfile_builds_one_slim_non_root_image_without_dev_extras():
     users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert re.search(r"pip install --no-deps \.", DOCKERFILE) and "[dev]" not in DOCKERFILE
-    assert re.search(r"^COPY worker.py", DOCKERFILE, re.M)
+    assert re.search(r"^COPY worker.py telegram_worker.py", DOCKERFILE, re.M)
     assert re.search(r'^CMD \["python", "worker.py"\]', DOCKERFILE, re.M)
     ignored = (ROOT / ".dockerignore").read_text().split()
     for excluded in (".env", ".env.*", ".venv", ".data", "tests", ".git"):
         assert excluded in ignored
-    for needed in ("README.md", "pyproject.toml", "worker.py", "genflow", "db", "catalog", "locales"):
+    needed_files = ("README.md", "pyproject.toml", "worker.py", "telegram_worker.py")
+    for needed in (*needed_files, "genflow", "db", "catalog", "locales"):
         assert needed not in ignored
 
 

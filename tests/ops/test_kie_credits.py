@@ -4,6 +4,7 @@ activity against the KIE and Telegram simulators."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from workflows.kie_credits import (
     KieCreditsWorkflow,
     ensure_kie_credits_schedule,
 )
+from workflows.queues import telegram_task_queue
 
 
 class FakeCredits:
@@ -57,9 +59,19 @@ async def skipping() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+@contextlib.asynccontextmanager
+async def checking(client: Client, queue: str, fake: FakeCredits) -> AsyncIterator[None]:
+    """The workflow on ``queue``; the check on the Telegram worker's queue (it messages the admins)."""
+    async with (
+        Worker(client, task_queue=queue, workflows=[KieCreditsWorkflow]),
+        Worker(client, task_queue=telegram_task_queue(queue), activities=[fake.check]),
+    ):
+        yield
+
+
 async def run_check(env: WorkflowEnvironment, fake: FakeCredits) -> KieCreditsCheck:
     queue = f"ops-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue, workflows=[KieCreditsWorkflow], activities=[fake.check]):
+    async with checking(env.client, queue, fake):
         return await env.client.execute_workflow(
             KieCreditsWorkflow.run, id=f"kie-credits-{uuid.uuid4().hex[:6]}", task_queue=queue
         )
@@ -95,7 +107,7 @@ async def test_the_schedule_is_created_once_and_starts_the_check(temporal_dev: W
         assert described.schedule.action.workflow == "KieCreditsWorkflow"
 
         fake = FakeCredits(credits=5000)
-        async with Worker(client, task_queue=queue, workflows=[KieCreditsWorkflow], activities=[fake.check]):
+        async with checking(client, queue, fake):
             await handle.trigger()
             for _ in range(200):
                 actions = (await handle.describe()).info.recent_actions

@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from db import Ledger, check_invariant
 from genflow.embedded import temporal_cli
 from tests.workflows.fakes import FakeTask, FakeWorld
-from workflows.generation import GenerationWorkflow, kie_task_queue
+from workflows.generation import GenerationWorkflow
 from workflows.models import GenerationRequest, GenerationResult, Outcome, Stage
 from workflows.starter import start_generation
 
@@ -201,14 +200,7 @@ async def test_runbook_queries_and_commands_against_real_generations(
         )
         return await start_generation(client, request, task_queue=queue)
 
-    workers = [
-        Worker(client, task_queue=queue, workflows=[GenerationWorkflow], activities=world.activities),
-        Worker(client, task_queue=kie_task_queue(queue), activities=[world.submit_task]),
-        Worker(
-            client, task_queue=slow_queue, workflows=[GenerationWorkflow], activities=slow_world.activities
-        ),
-    ]
-    async with workers[0], workers[1], workers[2]:
+    async with world.running(client, queue), slow_world.running(client, slow_queue):
         waiting = await start(user, queue)
         failing = await start(user, queue)
         succeeding = await start(other_user, queue, model="flux-kontext-pro")

@@ -31,9 +31,9 @@ from genflow.embedded import free_port, temporal_cli
 from genflow.settings import Settings
 from genflow.stack import SIMULATED_BOT_TOKEN, SIMULATED_KIE_KEY, Ports, Stack
 from kie.signature import callback_token
+from telegram_worker import workers as build_telegram_workers
 from tests.ops.test_runbook import C_SCHEDULE
 from tests.ops.test_webhooks_ops import metric
-from worker import workers as build_workers
 from workflows.kie_credits import KIE_CREDITS_SCHEDULE_ID, KieCreditsCheck
 from workflows.models import GenerationRequest, GenerationResult, Outcome
 from workflows.starter import start_generation
@@ -207,7 +207,9 @@ async def test_the_worker_schedules_the_kie_credits_check_and_it_alerts_admins(o
         chat = (await response.json())["chat"]
     assert any("KIE credits are low" in (m["text"] or "") for m in chat["messages"])
     ops.generation_ids.append(run_id)
-    alerts = [json.loads(line) for line in ops.stack.log_lines("worker") if "kie_credits_low" in line]
+    # The check runs on the Telegram worker, which messages the admins.
+    lines = ops.stack.log_lines("telegram-worker")
+    alerts = [json.loads(line) for line in lines if "kie_credits_low" in line]
     assert alerts and alerts[0]["level"] == "ERROR" and alerts[0]["workflow_id"] == run_id
 
 
@@ -224,15 +226,21 @@ async def test_worker_and_webhooks_metrics_are_scraped_over_http(ops: Ops):
         return (
             metric(text, "temporal_workflow_completed", workflow_type="GenerationWorkflow") >= 1
             and metric(text, "temporal_workflow_completed", workflow_type="KieCreditsWorkflow") >= 1
-            and metric(text, "temporal_activity_execution_latency_count", activity_type="deliver_result")
+            and metric(text, "temporal_activity_execution_latency_count", activity_type="check_task")
         )
 
+    def telegram_worker_counted(text: str) -> bool:
+        return metric(text, "temporal_activity_execution_latency_count", activity_type="deliver_result") >= 1
+
+    telegram_metrics = f"http://127.0.0.1:{ops.stack.ports.telegram_worker_metrics}/metrics"
     for _ in range(50):  # the SDK counts a completion once the server has acknowledged it: a moment later
         worker = await ops.scrape(f"http://127.0.0.1:{ops.metrics_port}/metrics")
-        if worker_counted(worker):
+        telegram_worker = await ops.scrape(telegram_metrics)
+        if worker_counted(worker) and telegram_worker_counted(telegram_worker):
             break
         await asyncio.sleep(0.1)
     assert worker_counted(worker), worker
+    assert telegram_worker_counted(telegram_worker), telegram_worker
     assert "temporal_worker_task_slots_available" in worker
 
     text = await ops.scrape(f"{webhooks}/metrics")
@@ -247,7 +255,7 @@ async def test_sigterm_drains_the_in_flight_activity_and_the_generation_complete
     ops.proxy.slow_method, ops.proxy.delay = "sendPhoto", 3.0
     handle = await ops.generate("a harbour at night")
     await asyncio.wait_for(ops.proxy.started.wait(), 60)  # deliver_result is sending the photo now
-    worker = ops.stack.child("worker")
+    worker = ops.stack.child("telegram-worker")
     stopped_at = time.monotonic()
     os.killpg(worker.pid, signal.SIGTERM)
     code = await asyncio.to_thread(worker.wait, 30)
@@ -257,7 +265,8 @@ async def test_sigterm_drains_the_in_flight_activity_and_the_generation_complete
     assert code == 0
     assert ops.proxy.answered == [200]  # the slow call was answered, not abandoned
     assert 1.0 < drained_for < 30  # the worker waited for the activity, within its 30 s grace
-    # The next worker (built exactly like worker.py builds it, in this process to save a start-up) finishes.
+    # The next Telegram worker (built exactly like telegram_worker.py builds it, in this process to save a
+    # start-up) finishes.
     settings = Settings(
         _env_file=None,
         **{
@@ -266,9 +275,8 @@ async def test_sigterm_drains_the_in_flight_activity_and_the_generation_complete
             if name.upper() in ops.stack.env
         },
     )
-    async with build_workers(settings, ops.client) as (main_worker, submit_worker):
-        async with main_worker, submit_worker:
-            result = await asyncio.wait_for(handle.result(), 60)
+    async with build_telegram_workers(settings, ops.client) as (telegram_worker,), telegram_worker:
+        result = await asyncio.wait_for(handle.result(), 60)
     assert result.outcome == Outcome.SUCCEEDED and result.delivered and result.charged
 
     deliveries = []
@@ -303,7 +311,7 @@ async def test_logs_are_json_lines_with_workflow_ids_and_no_secrets(ops: Ops):
         secrets[f"callback token of {gid}"] = callback_token(callback, gid)
 
     entries = []
-    for name in ("worker", "webhooks"):
+    for name in ("worker", "telegram-worker", "webhooks"):
         lines = [line for line in ops.stack.log_lines(name) if line.strip()]
         assert lines, f"{name} logged nothing"
         for line in lines:

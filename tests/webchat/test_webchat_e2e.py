@@ -44,7 +44,7 @@ async def stack(pg_server_url: str) -> AsyncIterator[tuple[Stack, asyncpg.Pool]]
         ports=Ports.free(),
         settings=settings,
         quiet=True,
-        processes=("worker", "webhooks", "bot"),
+        processes=("worker", "telegram-worker", "webhooks", "bot"),
         # A browser robot clicks faster than a person: the flood limit would (rightly) slow it down.
         extra_env={"BOT_FLOOD_BURST": "50", "BOT_FLOOD_RATE_PER_SECOND": "20"},
     )

@@ -17,13 +17,12 @@ from aiohttp import web
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from genflow.embedded import free_port
 from kie.signature import callback_token, kie_signature
 from tests.workflows.fakes import FakeWorld
 from webhooks.app import WebhookConfig, create_app
-from workflows.generation import GenerationWorkflow, kie_task_queue
+from workflows.generation import GenerationWorkflow
 from workflows.models import GenerationRequest, Stage
 from workflows.starter import start_generation
 
@@ -107,11 +106,7 @@ async def harness(temporal_dev: WorkflowEnvironment, db_pool: asyncpg.Pool) -> A
     queue = f"webhooks-{uuid.uuid4().hex[:8]}"
     config = WebhookConfig(callback_secret=SECRET, kie_hmac_key=HMAC_KEY, max_body_bytes=64 * 1024)
     runner, url = await serve(create_app(temporal_dev.client, db_pool, config))
-    main = Worker(
-        temporal_dev.client, task_queue=queue, workflows=[GenerationWorkflow], activities=world.activities
-    )
-    kie = Worker(temporal_dev.client, task_queue=kie_task_queue(queue), activities=[world.submit_task])
-    async with main, kie, aiohttp.ClientSession() as http:
+    async with world.running(temporal_dev.client, queue), aiohttp.ClientSession() as http:
         yield Harness(url, http, temporal_dev.client, world, queue)
     await runner.cleanup()
 

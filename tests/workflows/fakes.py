@@ -6,13 +6,17 @@ Registered under the real activity names, so the workflow under test is exactly 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
+from workflows.generation import GenerationWorkflow
 from workflows.models import (
     DeliverInput,
     DeliveryOutcome,
@@ -31,6 +35,7 @@ from workflows.models import (
     ValidatedGeneration,
     ValidateInput,
 )
+from workflows.queues import kie_task_queue, telegram_task_queue
 
 
 @dataclass
@@ -79,17 +84,34 @@ class FakeWorld:
 
     @property
     def activities(self) -> list:
+        """What the main worker serves (workflows/queues.py says which queue runs what)."""
         return [
             self.validate_generation,
             self.hold_credits,
-            self.prepare_inputs,
-            self.submit_task,
             self.check_task,
             self.settle_credits,
             self.record_outcome,
-            self.notify_status,
-            self.deliver_result,
         ]
+
+    @property
+    def telegram_activities(self) -> list:
+        return [self.prepare_inputs, self.notify_status, self.deliver_result]
+
+    def workers(self, client: Client, queue: str) -> list[Worker]:
+        """The three workers of production's two processes, on ``queue`` and the queues derived from it."""
+        return [
+            Worker(client, task_queue=queue, workflows=[GenerationWorkflow], activities=self.activities),
+            Worker(client, task_queue=kie_task_queue(queue), activities=[self.submit_task]),
+            Worker(client, task_queue=telegram_task_queue(queue), activities=self.telegram_activities),
+        ]
+
+    @contextlib.asynccontextmanager
+    async def running(self, client: Client, queue: str) -> AsyncIterator[list[Worker]]:
+        async with contextlib.AsyncExitStack() as stack:
+            workers = self.workers(client, queue)
+            for worker in workers:
+                await stack.enter_async_context(worker)
+            yield workers
 
     # ---- the activities ------------------------------------------------------------------------------------
     @activity.defn(name="validate_generation")

@@ -24,6 +24,7 @@ ALLOWED_IMPORTS = {
     "temporalio.common",
     "temporalio.exceptions",
     "workflows.models",
+    "workflows.queues",
 }
 # Names whose use in a workflow breaks replay: the workflow API has a deterministic twin for each.
 FORBIDDEN_NAMES = {"random", "uuid", "time", "os", "open", "print", "threading", "socket", "secrets"}

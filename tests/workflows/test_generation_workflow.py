@@ -11,11 +11,10 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from genflow.embedded import temporal_test_server
 from tests.workflows.fakes import FakeWorld
-from workflows.generation import GenerationWorkflow, kie_task_queue
+from workflows.generation import GenerationWorkflow
 from workflows.models import (
     GenerationRequest,
     GenerationResult,
@@ -60,17 +59,10 @@ async def start(env: WorkflowEnvironment, **inputs: object) -> WorkflowHandle:
     )
 
 
-def workers(env: WorkflowEnvironment, world: FakeWorld) -> tuple[Worker, Worker]:
-    main = Worker(env.client, task_queue=QUEUE, workflows=[GenerationWorkflow], activities=world.activities)
-    kie = Worker(env.client, task_queue=kie_task_queue(QUEUE), activities=[world.submit_task])
-    return main, kie
-
-
 async def run_to_end(
     env: WorkflowEnvironment, world: FakeWorld, handle_factory=None, **inputs
 ) -> GenerationResult:
-    main, kie = workers(env, world)
-    async with main, kie:
+    async with world.running(env.client, QUEUE):
         handle = await start(env, **inputs)
         if handle_factory is not None:
             await handle_factory(handle)
@@ -265,9 +257,8 @@ async def test_same_request_key_is_one_workflow(env, world):
     from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
     world.finish_on_submit = "succeeded"
-    main, kie = workers(env, world)
     request = GenerationRequest(user_id=1, chat_id=1, request_key="k1", model_id="m", inputs={"prompt": "x"})
-    async with main, kie:
+    async with world.running(env.client, QUEUE):
         handles = [
             await env.client.start_workflow(
                 GenerationWorkflow.run,
