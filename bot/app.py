@@ -5,8 +5,8 @@ The bot only reads (balance, history, catalog), starts generation workflows and 
 workflow moves money and talks to KIE. Form state lives in PostgreSQL (``bot.storage.PgStorage``), so a
 restart loses nothing and several replicas (webhook mode) share it.
 
-Middlewares, outermost first: in-flight tracking, errors and metrics (per update), then per event the user's
-language, flood control and the automatic callback answer.
+Middlewares, outermost first: in-flight tracking, errors and metrics (per update), updates of unknown types
+dropped, then per event the user's language, flood control and the automatic callback answer.
 
 Operations: ``/healthz``, ``/readyz`` and ``/metrics`` on ``BOT_PORT`` in both modes (long polling: an ops
 server of its own; webhook mode: beside the webhook); ``genflow_bot_updates_total{kind, outcome}`` per update.
@@ -37,6 +37,7 @@ from bot.middlewares import (
     AnswerCallbacks,
     ErrorsMiddleware,
     FloodMiddleware,
+    IgnoreUnknownUpdates,
     InFlightMiddleware,
     LanguageMiddleware,
     UpdateMetrics,
@@ -93,6 +94,7 @@ def build_dispatcher(
     dp.update.outer_middleware(ErrorsMiddleware(i18n, reraise_transient=webhook))
     if metrics is not None:
         dp.update.outer_middleware(UpdateMetrics(metrics))  # inside errors: it sees the failures
+    dp.update.outer_middleware(IgnoreUnknownUpdates())  # counted above as kind "unknown", "unhandled"
     LanguageMiddleware(i18n).setup(dp)
     flood = FloodMiddleware(services.settings.bot_flood_rate_per_second, services.settings.bot_flood_burst)
     dp.message.outer_middleware(flood)

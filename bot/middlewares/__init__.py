@@ -6,11 +6,13 @@ from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.metrics import UpdateMetrics
+from bot.middlewares.unknown import IgnoreUnknownUpdates
 
 __all__ = [
     "AnswerCallbacks",
     "ErrorsMiddleware",
     "FloodMiddleware",
+    "IgnoreUnknownUpdates",
     "InFlightMiddleware",
     "LanguageMiddleware",
     "UpdateMetrics",

@@ -6,6 +6,8 @@ answer; the harness fails a test on any error logged.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Any
 
 import pytest
@@ -41,6 +43,23 @@ async def test_updates_of_unknown_or_unused_types_are_ignored_quietly(harness: H
     await raw(harness, "inline_query", {"from": me, "query": "fox", "offset": ""})
     await user.send("/start")  # and the bot still answers
     assert "What shall we do?" in await user.last_text()
+
+
+async def test_an_unknown_update_is_logged_without_its_content(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+):
+    user = await harness.user()
+    me = {"id": user.id, "is_bot": False, "first_name": "Zebediah"}
+    with warnings.catch_warnings(record=True) as warned, caplog.at_level(logging.DEBUG):
+        warnings.simplefilter("always")
+        await raw(harness, "some_future_update", {"from": me, "text": "my secret words"})
+    # aiogram's own warning quoted the whole update (name, text) into the log.
+    assert not [w for w in warned if "unknown update type" in str(w.message)], [
+        str(w.message) for w in warned
+    ]
+    lines = [r for r in caplog.records if r.name == "bot.updates"]
+    assert len(lines) == 1 and getattr(lines[0], "fields", None) == ["some_future_update"]
+    assert not [r for r in caplog.records if "Zebediah" in r.getMessage() or "secret" in r.getMessage()]
 
 
 async def test_form_buttons_with_digits_int_cannot_read_are_out_of_date(harness: Harness):
