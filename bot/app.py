@@ -24,8 +24,6 @@ import sys
 from collections.abc import Callable
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -50,6 +48,7 @@ from genflow.i18n import get_i18n, translate
 from genflow.logs import setup_process_logging
 from genflow.metrics import HttpMetrics, start_ops_server
 from genflow.settings import Settings, get_settings
+from genflow.telegram import make_bot
 from genflow.temporal import connect_temporal
 
 __all__ = ["Services", "build_dispatcher", "main", "make_bot", "run", "webhook_app"]
@@ -58,15 +57,6 @@ log = logging.getLogger("bot")
 
 WEBHOOK_PATH = "/telegram/webhook"
 DRAIN_SECONDS = 30.0  # how long a stopping bot lets updates in progress finish
-
-
-def make_bot(settings: Settings) -> Bot:
-    """A Bot for the configured token, through ``TELEGRAM_API_BASE`` (a simulator, a local Bot API) if set."""
-    assert settings.telegram_bot_token is not None
-    session = AiohttpSession()
-    if settings.telegram_api_base is not None:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_base).rstrip("/")))
-    return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
 
 
 def build_dispatcher(

@@ -1,7 +1,7 @@
 """A short webhook fuzz inside `make test`: 500 hostile requests, no signal, no 5xx, the process unharmed.
 
-`make chaos` runs the same generator with 5,000 requests (bench/fuzz.py). The bot is not fuzzed yet: it is
-still being written.
+`make chaos` runs the same generator with 5,000 requests (bench/fuzz.py). The bot's fuzz is
+tests/fuzz/test_bot_fuzz.py (bench/fuzz_bot.py).
 """
 
 from __future__ import annotations
