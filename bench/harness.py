@@ -439,7 +439,8 @@ def count_actions(history: WorkflowHistory) -> dict[str, int]:
 
 
 def activity_names(history: WorkflowHistory, *, after_signal: bool = False) -> list[str]:
-    """Activity types scheduled, in order; ``after_signal`` keeps only those after the first signal."""
+    """Activities run, in order, local ones included (their markers name them); ``after_signal`` keeps only
+    those after the first signal. The floor runs this many no-op activities: the issue's "same number"."""
     names: list[str] = []
     seen_signal = not after_signal
     for event in history.events:
@@ -447,7 +448,17 @@ def activity_names(history: WorkflowHistory, *, after_signal: bool = False) -> l
             seen_signal = True
         elif seen_signal and event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             names.append(event.activity_task_scheduled_event_attributes.activity_type.name)
+        elif seen_signal and event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                names.append(f"{_local_activity_type(marker)} (local)")
     return names
+
+
+def _local_activity_type(marker: Any) -> str:
+    with contextlib.suppress(Exception):
+        return json.loads(marker.details["data"].payloads[0].data)["activity_type"]
+    return "?"
 
 
 def event_census(history: WorkflowHistory) -> dict[str, int]:

@@ -226,7 +226,7 @@ async def test_worker_and_webhooks_metrics_are_scraped_over_http(ops: Ops):
         return (
             metric(text, "temporal_workflow_completed", workflow_type="GenerationWorkflow") >= 1
             and metric(text, "temporal_workflow_completed", workflow_type="KieCreditsWorkflow") >= 1
-            and metric(text, "temporal_activity_execution_latency_count", activity_type="check_task")
+            and metric(text, "temporal_activity_execution_latency_count", activity_type="submit_task")
         )
 
     def telegram_worker_counted(text: str) -> bool:

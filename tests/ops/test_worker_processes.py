@@ -23,7 +23,7 @@ def _called_activities() -> dict[str, str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
-            if node.func.attr not in ("execute_activity", "start_activity"):
+            if node.func.attr not in ("execute_activity", "start_activity", "execute_local_activity"):
                 continue
             first = node.args[0] if node.args else None
             if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
