@@ -9,13 +9,11 @@ timeout.
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
 import pytest
 
 from bench.chaos import ChaosPlan, failed, run_chaos
 from bench.harness import Harness
+from tests.fixtures.postgres import create_database
 
 PLAN = ChaosPlan(
     generations=40,
@@ -37,15 +35,12 @@ PLAN.kie |= {"create_429_share": 0.05, "create_5xx_share": 0.105, "latency": 0.8
 @pytest.mark.timeout(150)
 async def test_nothing_lost_nothing_twice(pg_server_url: str):
     # A fresh database on the session's PostgreSQL (no restart in the reduced plan), the rest of our own.
-    name = f"chaos_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(pg_server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    _, database_url = await create_database(pg_server_url, "chaos")
     async with Harness.start(
         prefix="genflow-chaos-test-",
         kie_rate_limit_per_second=100,
         processes=("worker", "telegram-worker", "webhooks", "bot"),
-        database_url=pg_server_url.replace("/postgres?", f"/{name}?", 1),
+        database_url=database_url,
     ) as harness:
         run, checks, facts = await run_chaos(harness, PLAN, say=lambda _text: None)
     report = "\n".join(f"{c.status:7} {c.name}: {c.detail}" for c in checks)

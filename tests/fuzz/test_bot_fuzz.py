@@ -8,13 +8,11 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
 import pytest
 
 from bench.fuzz_bot import ADMIN_ID, REQUIRED_STEPS, BotFuzzPlan, run_bot_fuzz
 from bench.harness import Harness
+from tests.fixtures.postgres import create_database
 
 PLAN = BotFuzzPlan(updates=400, users=14, seed=31, real_payments=2, rss_margin_mb=25.0)
 CATEGORIES = {
@@ -35,14 +33,11 @@ CATEGORIES = {
 
 @pytest.mark.timeout(150)
 async def test_random_updates_at_every_step_are_answered_and_raise_nothing(pg_server_url: str):
-    name = f"fuzz_bot_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(pg_server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    _, database_url = await create_database(pg_server_url, "fuzz_bot")
     async with Harness.start(
         prefix="genflow-fuzz-bot-test-",
         processes=("worker", "webhooks", "bot"),
-        database_url=pg_server_url.replace("/postgres?", f"/{name}?", 1),
+        database_url=database_url,
         extra_env={"ADMIN_IDS": str(ADMIN_ID)},
     ) as harness:
         report = await run_bot_fuzz(harness, PLAN)

@@ -32,6 +32,7 @@ from genflow.settings import Settings
 from genflow.stack import SIMULATED_BOT_TOKEN, SIMULATED_KIE_KEY, Ports, Stack
 from kie.signature import callback_token
 from telegram_worker import workers as build_telegram_workers
+from tests.fixtures.postgres import create_database
 from tests.ops.test_runbook import C_SCHEDULE
 from tests.ops.test_webhooks_ops import metric
 from workflows.kie_credits import KIE_CREDITS_SCHEDULE_ID, KieCreditsCheck
@@ -121,11 +122,7 @@ class Ops:
 
 @pytest.fixture(scope="module")
 async def ops(pg_server_url: str) -> AsyncIterator[Ops]:
-    name = f"ops_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(pg_server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    database_url = pg_server_url.replace("/postgres?", f"/{name}?", 1)
+    _, database_url = await create_database(pg_server_url, "ops")
     ports = Ports.free()
     metrics_port = free_port()
     proxy = TelegramProxy(upstream=f"http://127.0.0.1:{ports.telegram_simulator}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from catalog import get_catalog
 from db import Generations, Ledger, check_invariant, create_pool
 from genflow.settings import Settings
 from genflow.stack import Ports, Stack
+from tests.fixtures.postgres import create_database
 from tests.webchat.test_webchat_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
 USER = 1001
@@ -25,11 +25,7 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture(scope="module")
 async def stack(pg_server_url: str) -> AsyncIterator[tuple[Stack, asyncpg.Pool]]:
-    name = f"webchat_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(pg_server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    database_url = pg_server_url.replace("/postgres?", f"/{name}?", 1)
+    _, database_url = await create_database(pg_server_url, "webchat")
     settings = Settings(
         _env_file=None,
         database_url=database_url,
