@@ -30,8 +30,7 @@ from catalog import get_catalog
 from db import Generations, Ledger, Payments, create_pool
 from genflow.settings import Settings, get_settings
 from genflow.telegram import make_bot
-from genflow.worker_runtime import GRACEFUL_SHUTDOWN, serve
-from worker import kie_client
+from genflow.worker_runtime import GRACEFUL_SHUTDOWN, kie_client, serve
 from workflows.queues import telegram_task_queue
 
 

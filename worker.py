@@ -34,8 +34,7 @@ from billing import load_packages
 from catalog import get_catalog
 from db import AdminAudit, Generations, Ledger, Payments, Referrals, create_pool
 from genflow.settings import Settings, get_settings
-from genflow.worker_runtime import GRACEFUL_SHUTDOWN, ActivityContextFilter, serve
-from kie.client import KieClient
+from genflow.worker_runtime import GRACEFUL_SHUTDOWN, ActivityContextFilter, kie_client, serve
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 from workflows.generation import GenerationWorkflow
 from workflows.kie_credits import KieCreditsWorkflow, ensure_kie_credits_schedule
@@ -56,16 +55,6 @@ WORKFLOWS = [
 ]
 
 log = logging.getLogger("worker")
-
-
-def kie_client(settings: Settings, http: aiohttp.ClientSession) -> KieClient:
-    assert settings.kie_api_key is not None
-    return KieClient(
-        http,
-        base_url=str(settings.kie_base_url),
-        upload_base_url=str(settings.kie_upload_base_url),
-        api_key=settings.kie_api_key.get_secret_value(),
-    )
 
 
 @contextlib.asynccontextmanager

@@ -25,7 +25,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from bench.harness import Harness, machine, print_table, write_results
+from bench.harness import Check, Harness, buttons, failed, machine, print_checks, write_results
 from db import check_invariant
 from workflows.models import GenerationResult, Outcome
 
@@ -86,13 +86,6 @@ class ChaosPlan:
             {"share": 0.05, "error_code": 502},
         ]
     )
-
-
-@dataclass
-class Check:
-    name: str
-    status: str  # PASS, FAIL or SKIPPED
-    detail: str
 
 
 @dataclass
@@ -184,7 +177,7 @@ async def _pay(h: Harness, plan: ChaosPlan, run: Run, user: int) -> None:
 
     for _attempt in range(12):
         run.payment_attempts += 1
-        menu = await _send_and_wait(h, user, {"text": "/topup"}, lambda m: buy in _buttons(m))
+        menu = await _send_and_wait(h, user, {"text": "/topup"}, lambda m: buy in buttons(m))
         if menu is None:
             step("no_menu")
             continue
@@ -211,11 +204,6 @@ async def _pay(h: Harness, plan: ChaosPlan, run: Run, user: int) -> None:
 async def _sim_payments(h: Harness, users: list[int]) -> list[dict[str, Any]]:
     answer = await h.telegram_get("/_sim/payments")
     return [p for p in answer.get("payments", []) if p["user"] in users]
-
-
-def _buttons(message: dict[str, Any]) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b.get("callback_data", "") for row in rows for b in row]
 
 
 async def _bot_messages(h: Harness, user: int) -> list[dict[str, Any]]:
@@ -676,14 +664,6 @@ def _check(name: str, ok: bool, detail: str) -> Check:
     return Check(name, "PASS" if ok else "FAIL", detail)
 
 
-def failed(checks: list[Check]) -> list[Check]:
-    return [c for c in checks if c.status == "FAIL"]
-
-
-def print_checks(title: str, checks: list[Check]) -> None:
-    print_table(title, ["check", "result", "detail"], [[c.name, c.status, c.detail] for c in checks])
-
-
 # ---- command line
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.splitlines()[0])
@@ -716,7 +696,7 @@ async def _main(args: argparse.Namespace) -> int:
         "plan": asdict(plan),
     }
     bot = bool(plan.payments or args.bot_fuzz_updates)
-    processes = ("worker", "webhooks", "bot") if bot else ("worker", "webhooks")
+    processes = ("worker", "telegram-worker", "webhooks", *(("bot",) if bot else ()))
     # The bot fuzz walks the admin panel too: it needs an admin.
     admins = {"ADMIN_IDS": str(fuzz_bot.ADMIN_ID)} if args.bot_fuzz_updates else None
     async with Harness.start(
@@ -744,7 +724,7 @@ async def _main(args: argparse.Namespace) -> int:
             say(f"webhook fuzz: {args.fuzz_requests} hostile requests")
             report = await fuzz.run_fuzz(h, fuzz.FuzzPlan(requests=args.fuzz_requests, seed=args.seed))
             fuzz_checks = report.checks
-            payload["fuzz"] = report.as_json()
+            payload["fuzz"] = asdict(report)
             print_checks(f"Webhook fuzz: {args.fuzz_requests} requests, seed {args.seed}", fuzz_checks)
             print(f"  categories: {report.categories}")
             print(f"  statuses: {report.statuses}")
@@ -753,7 +733,7 @@ async def _main(args: argparse.Namespace) -> int:
             bot_plan = fuzz_bot.BotFuzzPlan(updates=args.bot_fuzz_updates, seed=args.seed)
             bot_report = await fuzz_bot.run_bot_fuzz(h, bot_plan, say=say)
             bot_checks = bot_report.checks
-            payload["bot_fuzz"] = {"plan": asdict(bot_plan), **bot_report.as_json()}
+            payload["bot_fuzz"] = {"plan": asdict(bot_plan), **asdict(bot_report)}
             fuzz_bot.print_report(
                 bot_report,
                 f"Bot fuzz: {args.bot_fuzz_updates} updates, {bot_plan.users} users, seed {args.seed}",

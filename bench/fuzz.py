@@ -26,8 +26,7 @@ from typing import Any
 import aiohttp
 from temporalio.api.enums.v1 import EventType
 
-from bench.chaos import Check
-from bench.harness import Harness, rss_mb
+from bench.harness import Check, Harness, failed, rss_mb
 from kie.signature import callback_token, kie_signature
 from workflows.generation import GenerationWorkflow
 
@@ -72,11 +71,6 @@ class FuzzReport:
     alive: bool
     seconds: float
     checks: list[Check] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["checks"] = [asdict(c) for c in self.checks]
-        return data
 
 
 # ---- the requests
@@ -603,8 +597,7 @@ def main() -> None:
     import os
     import sys
 
-    from bench.chaos import print_checks
-    from bench.harness import machine, write_results
+    from bench.harness import machine, print_checks, write_results
 
     parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=FuzzPlan.requests)
@@ -616,9 +609,9 @@ def main() -> None:
             report = await run_fuzz(h, FuzzPlan(requests=args.requests, seed=args.seed))
         print_checks(f"Webhook fuzz: {args.requests} requests, seed {args.seed}", report.checks)
         print(f"  categories: {report.categories}\n  statuses: {report.statuses}")
-        path = write_results("fuzz", {"machine": machine(), "fuzz": report.as_json()})
+        path = write_results("fuzz", {"machine": machine(), "fuzz": asdict(report)})
         print(f"results: {path}")
-        return 1 if any(c.status == "FAIL" for c in report.checks) else 0
+        return 1 if failed(report.checks) else 0
 
     code = asyncio.run(go())
     sys.stdout.flush()

@@ -57,8 +57,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.chaos import Check
-from bench.harness import Harness, machine, print_table, write_results
+from bench.harness import Check, Harness, buttons, failed, machine, print_checks, write_results
 from billing import load_packages, make_order_reference
 from bot import forms
 from catalog import get_catalog
@@ -170,11 +169,6 @@ class BotFuzzReport:
     updates_per_second: float
     checks: list[Check] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["checks"] = [asdict(c) for c in self.checks]
-        return data
-
 
 # ---- watching the bot's Bot API calls -------------------------------------------------------------------
 class CallWatch:
@@ -262,7 +256,7 @@ class CallWatch:
         """The newest message in the chat with a button whose data matches: (message id, all its data)."""
         messages = self.screens.get(chat, {})
         for message_id in reversed(self.latest.get(chat, [])):
-            data = _buttons(messages.get(message_id) or {})
+            data = buttons(messages.get(message_id) or {})
             if any(predicate(d) for d in data):
                 return message_id, data
         return None
@@ -270,15 +264,6 @@ class CallWatch:
     def last_message(self, chat: int) -> int | None:
         order = self.latest.get(chat)
         return order[-1] if order else None
-
-
-def _buttons(message: dict[str, Any]) -> list[str]:
-    markup = message.get("reply_markup") or {}
-    if isinstance(markup, str):
-        with contextlib.suppress(ValueError):
-            markup = json.loads(markup)
-    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
-    return [b["callback_data"] for row in rows for b in row if isinstance(b, dict) and "callback_data" in b]
 
 
 # ---- the run's shared state -----------------------------------------------------------------------------
@@ -863,7 +848,7 @@ class FuzzUser:
         older = [
             (mid, d)
             for mid in self.run.watch.latest.get(self.id, [])[:-1]
-            for d in _buttons(chat.get(mid) or {})
+            for d in buttons(chat.get(mid) or {})
         ]
         if not older:
             return await self.fuzz_forged_callback(step)
@@ -1498,7 +1483,7 @@ def _checks(r: BotFuzzReport, plan: BotFuzzPlan, run: Run) -> list[Check]:
 
 # ---- command line ------------------------------------------------------------------------------------------
 def print_report(report: BotFuzzReport, title: str) -> None:
-    print_table(title, ["check", "result", "detail"], [[c.name, c.status, c.detail] for c in report.checks])
+    print_checks(title, report.checks)
     print(f"  categories: {report.categories}")
     print(f"  update types: {report.update_types}")
     print(f"  answered: {report.answered} of {report.expected}")
@@ -1517,7 +1502,7 @@ def main(argv: list[str] | None = None) -> None:
         plan = BotFuzzPlan(updates=args.updates, users=args.users, seed=args.seed)
         async with Harness.start(
             prefix="genflow-fuzz-bot-",
-            processes=("worker", "webhooks", "bot"),
+            processes=("worker", "telegram-worker", "webhooks", "bot"),
             extra_env={"ADMIN_IDS": str(ADMIN_ID)},
             keep=args.keep,
         ) as h:
@@ -1531,11 +1516,11 @@ def main(argv: list[str] | None = None) -> None:
             "machine": machine(),
             "command": "python -m bench.fuzz_bot " + " ".join(sys.argv[1:]),
             "plan": asdict(plan),
-            "bot_fuzz": report.as_json(),
+            "bot_fuzz": asdict(report),
         }
         path = write_results("fuzz-bot", payload)
         print(f"results: {path.relative_to(path.parents[2])}", flush=True)
-        return 1 if any(c.status == "FAIL" for c in report.checks) else 0
+        return 1 if failed(report.checks) else 0
 
     code = asyncio.run(go())
     sys.stdout.flush()

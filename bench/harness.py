@@ -35,8 +35,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db import Ledger, create_pool
-from genflow.settings import Settings
-from genflow.stack import Ports, Stack
+from genflow.stack import Ports, Stack, simulated_settings
 from kie.signature import callback_token, kie_signature
 from workflows.models import GenerationRequest
 from workflows.queues import kie_task_queue, telegram_task_queue
@@ -110,7 +109,7 @@ class Harness:
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
         temporal_in_memory: bool = False,
-        processes: tuple[str, ...] = ("worker", "webhooks"),
+        processes: tuple[str, ...] = ("worker", "telegram-worker", "webhooks"),
         database_url: str | None = None,
     ) -> AsyncIterator[Harness]:
         """A fresh stack in a temporary directory, with its own PostgreSQL; everything stopped on exit.
@@ -120,27 +119,17 @@ class Harness:
         ``Stack`` only forwards some settings to its children, so it goes through the environment.
 
         Telegram's bot-wide limit (TELEGRAM_RATE_LIMIT_PER_SECOND, 30 by default) is raised the same way.
-        "worker" in ``processes`` means both worker processes: ``worker.py`` and ``telegram_worker.py``.
 
         ``temporal_in_memory`` runs the Temporal dev server without its SQLite file (``make run`` keeps one in
         ``.data/``): on this class of machine the file's writes cap the dev server at a few workflows a
         second, which would measure SQLite rather than Genflow. Floors always share the server under test.
         """
-        if "worker" in processes and "telegram-worker" not in processes:
-            at = processes.index("worker") + 1
-            processes = (*processes[:at], "telegram-worker", *processes[at:])
         data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
         # A database of someone else's server (tests), or a PostgreSQL of our own that chaos can restart.
         postgres = None if database_url else await asyncio.to_thread(Postgres, data_dir / "postgres")
-        settings = Settings(
-            _env_file=None,
-            database_url=database_url or (postgres.url if postgres else None),
-            kie_api_key=None,
-            telegram_bot_token=None,
-            callback_secret=None,
-            kie_webhook_hmac_key=None,
-            public_base_url="http://127.0.0.1:8080",
+        settings = simulated_settings(
+            database_url or (postgres.url if postgres else None),
             kie_rate_limit_tasks=kie_rate_limit_per_second,
             kie_rate_limit_period_seconds=1.0,
         )
@@ -506,6 +495,33 @@ def write_results(kind: str, payload: dict[str, Any]) -> Path:
     path = RESULTS / f"{stamp}-{kind}.json"
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return path
+
+
+@dataclass
+class Check:
+    """One line of a chaos or fuzz report."""
+
+    name: str
+    status: str  # PASS, FAIL or SKIPPED
+    detail: str
+
+
+def failed(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.status == "FAIL"]
+
+
+def print_checks(title: str, checks: list[Check]) -> None:
+    print_table(title, ["check", "result", "detail"], [[c.name, c.status, c.detail] for c in checks])
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    """The callback data of a simulator message's inline keyboard (its markup may be a JSON string)."""
+    markup = message.get("reply_markup") or {}
+    if isinstance(markup, str):
+        with contextlib.suppress(ValueError):
+            markup = json.loads(markup)
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return [b["callback_data"] for row in rows for b in row if isinstance(b, dict) and "callback_data" in b]
 
 
 def print_table(title: str, header: list[str], rows: list[list[Any]]) -> None:

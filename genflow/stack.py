@@ -27,6 +27,20 @@ SIMULATED_KIE_KEY = "kie-simulator-key"
 SIMULATED_BOT_TOKEN = "123456789:LOCAL-simulated-bot-token"
 
 
+def simulated_settings(database_url: str | None, **overrides: object) -> Settings:
+    """Settings for a stack on both simulators whatever ``.env`` or the environment say (tests, benchmarks):
+    no KIE key, no bot token, and secrets the stack generates for itself."""
+    fields: dict[str, object] = {
+        "database_url": database_url,
+        "kie_api_key": None,
+        "telegram_bot_token": None,
+        "callback_secret": None,
+        "kie_webhook_hmac_key": None,
+        "public_base_url": "http://127.0.0.1:8080",
+    }
+    return Settings(_env_file=None, **(fields | overrides))
+
+
 @dataclass
 class Ports:
     temporal: int = 7233

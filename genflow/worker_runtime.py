@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import timedelta
 
+import aiohttp
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -22,6 +23,7 @@ from genflow.logs import setup_process_logging
 from genflow.metrics import temporal_runtime
 from genflow.settings import Settings
 from genflow.temporal import connect_temporal
+from kie.client import KieClient
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
 
@@ -39,6 +41,17 @@ class ActivityContextFilter(logging.Filter):
             record.workflow_id = info.workflow_id
             record.activity = info.activity_type
         return True
+
+
+def kie_client(settings: Settings, http: aiohttp.ClientSession) -> KieClient:
+    """Both workers talk to KIE (submits and status checks; uploads and the credits check)."""
+    assert settings.kie_api_key is not None
+    return KieClient(
+        http,
+        base_url=str(settings.kie_base_url),
+        upload_base_url=str(settings.kie_upload_base_url),
+        api_key=settings.kie_api_key.get_secret_value(),
+    )
 
 
 WorkerFactory = Callable[[Settings, Client], AbstractAsyncContextManager[list[Worker]]]

@@ -63,7 +63,7 @@ class TopUpWorkflow:
                         credits=result.credits,
                         balance_after=result.balance_after,
                     ),
-                    task_queue=_telegram(),
+                    task_queue=telegram_task_queue(workflow.info().task_queue),
                     start_to_close_timeout=timedelta(seconds=15),
                     retry_policy=NOTIFY_RETRY,
                     summary="tell the user",
@@ -83,7 +83,7 @@ class ReconcileStarsWorkflow:
             "find_uncredited_star_payments",
             data,
             result_type=list[StarPayment],
-            task_queue=_telegram(),
+            task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=5),
             summary="read getStarTransactions",
@@ -114,16 +114,12 @@ class ReconcileStarsWorkflow:
         return result
 
 
-def _telegram() -> str:
-    return telegram_task_queue(workflow.info().task_queue)
-
-
 async def _tell_admins(text: str) -> None:
     try:
         await workflow.execute_activity(
             "notify_admins",
             AdminNotice(text=text),
-            task_queue=_telegram(),
+            task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=NOTIFY_RETRY,
             summary="tell the admins",

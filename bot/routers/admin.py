@@ -166,12 +166,10 @@ async def admin_command(
     elif sub == "stuck":
         await views.show(message, await stuck_screen(services, lang))
     elif sub == "adjust":
-        parts = rest.split(maxsplit=1)
-        user_id = parse_id(parts[0]) if parts else None
-        if len(parts) < 2 or user_id is None:
+        if (args := _id_and_text(rest)) is None:
             await message.answer(usage())
             return
-        await adjustment(message, state, services, user_id, parts[1], lang)
+        await adjustment(message, state, services, args[0], args[1], lang)
     elif sub == "refund_gen":
         target, reason = _split(rest)
         record = await services.generations.get(target) if target else None
@@ -192,14 +190,19 @@ async def admin_command(
         )
         await propose(message, state, services, action, reason, lang)
     elif sub == "reply":
-        parts = rest.split(maxsplit=1)
-        user_id = parse_id(parts[0]) if parts else None
-        if len(parts) < 2 or user_id is None:
+        if (args := _id_and_text(rest)) is None:
             await message.answer(usage())
             return
-        await reply_to_user(message, services, user_id, parts[1].strip())
+        await reply_to_user(message, services, args[0], args[1].strip())
     else:
         await message.answer(usage(), reply_markup=markup(back_rows()))
+
+
+def _id_and_text(rest: str) -> tuple[int, str] | None:
+    """``<user id> <text>`` of an admin command, or None when either is missing or the id is not one."""
+    parts = rest.split(maxsplit=1)
+    user_id = parse_id(parts[0]) if parts else None
+    return (user_id, parts[1]) if len(parts) == 2 and user_id is not None else None
 
 
 def _split(rest: str) -> tuple[str, str]:

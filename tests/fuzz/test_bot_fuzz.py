@@ -36,7 +36,7 @@ async def test_random_updates_at_every_step_are_answered_and_raise_nothing(pg_se
     _, database_url = await create_database(pg_server_url, "fuzz_bot")
     async with Harness.start(
         prefix="genflow-fuzz-bot-test-",
-        processes=("worker", "webhooks", "bot"),
+        processes=("worker", "telegram-worker", "webhooks", "bot"),
         database_url=database_url,
         extra_env={"ADMIN_IDS": str(ADMIN_ID)},
     ) as harness:

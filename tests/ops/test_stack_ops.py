@@ -29,7 +29,7 @@ from temporalio.service import RPCError
 from db import Ledger, create_pool
 from genflow.embedded import free_port, temporal_cli
 from genflow.settings import Settings
-from genflow.stack import SIMULATED_BOT_TOKEN, SIMULATED_KIE_KEY, Ports, Stack
+from genflow.stack import SIMULATED_BOT_TOKEN, SIMULATED_KIE_KEY, Ports, Stack, simulated_settings
 from kie.signature import callback_token
 from telegram_worker import workers as build_telegram_workers
 from tests.fixtures.postgres import create_database
@@ -132,15 +132,7 @@ async def ops(pg_server_url: str) -> AsyncIterator[Ops]:
     await runner.setup()
     proxy_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", proxy_port).start()
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        kie_api_key=None,
-        telegram_bot_token=None,
-        callback_secret=None,
-        kie_webhook_hmac_key=None,
-        public_base_url="http://127.0.0.1:8080",
-    )
+    settings = simulated_settings(database_url)
     stack = LoggedStack(
         Path(tempfile.mkdtemp(prefix="genflow-ops-", dir="/tmp")),
         ports=ports,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # How a call names its queue; an unknown function fails the scan loudly (KeyError) rather than guess.
-QUEUE_FUNCTIONS = {"kie_task_queue": "kie", "telegram_task_queue": "telegram", "_telegram": "telegram"}
+QUEUE_FUNCTIONS = {"kie_task_queue": "kie", "telegram_task_queue": "telegram"}
 
 
 def _called_activities() -> dict[str, str]:

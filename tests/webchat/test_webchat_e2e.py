@@ -14,8 +14,7 @@ import pytest
 
 from catalog import get_catalog
 from db import Generations, Ledger, check_invariant, create_pool
-from genflow.settings import Settings
-from genflow.stack import Ports, Stack
+from genflow.stack import Ports, Stack, simulated_settings
 from tests.fixtures.postgres import create_database
 from tests.webchat.test_webchat_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
@@ -26,14 +25,7 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 async def stack(pg_server_url: str) -> AsyncIterator[tuple[Stack, asyncpg.Pool]]:
     _, database_url = await create_database(pg_server_url, "webchat")
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        kie_api_key=None,
-        telegram_bot_token=None,
-        callback_secret=None,
-        public_base_url="http://127.0.0.1:8080",
-    )
+    settings = simulated_settings(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix="genflow-webchat-", dir="/tmp"))
     running = Stack(
         data_dir,
