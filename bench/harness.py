@@ -2,8 +2,9 @@
 
 :class:`Harness` owns an embedded PostgreSQL (pgserver, so it can restart it) and a
 :class:`genflow.stack.Stack` on free ports in a temporary directory: the Temporal dev server, both simulators,
-the worker and the webhooks server as separate processes, exactly as ``make run`` starts them. It can also
-wrap a stack someone else started (the ``system`` test fixture) through :meth:`Harness.attach`.
+the worker, the Telegram worker and the webhooks server (and the bot, when asked) as separate processes,
+exactly as ``make run`` starts them. It can also wrap a stack someone else started (the ``system`` test
+fixture) through :meth:`Harness.attach`.
 """
 
 from __future__ import annotations

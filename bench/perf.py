@@ -1,7 +1,8 @@
 """`make bench`: latency, throughput, webhook, cost and memory of Genflow, each beside its floor, in one run.
 
 Every figure is measured on one freshly started stack (``bench.harness.Harness``): the Temporal dev server,
-PostgreSQL, both simulators, the worker and the webhooks server as separate processes, on this machine.
+PostgreSQL, both simulators, the worker, the Telegram worker and the webhooks server as separate processes,
+on this machine.
 Floors run on the same Temporal server, in processes of their own, in the same run.
 """
 
