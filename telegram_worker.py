@@ -21,35 +21,49 @@ import aiohttp
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.kie import SubmitLimits
 from activities.media import MediaActivities
 from activities.notices import NoticeActivities
 from activities.operations import OperationsActivities
 from activities.stars import StarsActivities
 from activities.telegram import TelegramActivities
 from catalog import get_catalog
-from db import Generations, Ledger, Payments, create_pool
+from db import Generations, KieKeys, Ledger, Payments, create_pool
 from genflow.settings import Settings, get_settings
 from genflow.telegram import make_bot
-from genflow.worker_runtime import GRACEFUL_SHUTDOWN, kie_client, serve
+from genflow.worker_runtime import GRACEFUL_SHUTDOWN, kie_accounts, serve
 from workflows.queues import telegram_task_queue
 
 
 @contextlib.asynccontextmanager
 async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Worker]]:
     """The Telegram worker with its Bot, pool and HTTP sessions; they close when it stops."""
-    assert settings.database_url and settings.kie_api_key and settings.telegram_bot_token
+    assert settings.database_url and settings.kie_keys and settings.telegram_bot_token
     # Few statements per activity here (the delivery's file ids, a user's language): a small pool.
     pool = await create_pool(settings.database_url, min_size=1, max_size=settings.database_pool_max)
     catalog = get_catalog()
     bot = make_bot(settings)
     # No retries inside the HTTP clients: Temporal retries activities.
     async with aiohttp.ClientSession() as kie_http, aiohttp.ClientSession() as downloads:
-        kie = kie_client(settings, kie_http)
+        accounts = kie_accounts(settings, kie_http)
+        kie = accounts.client(accounts.ids[0])  # uploads: any account can read what another uploaded
         telegram = TelegramActivities(bot, Generations(pool), downloads, catalog)
         notices = NoticeActivities(bot, Ledger(pool), admin_ids=settings.admin_ids)
         stars = StarsActivities(bot, Payments(pool))
+        limits = SubmitLimits(
+            tasks_per_period=settings.kie_rate_limit_tasks,
+            period_seconds=settings.kie_rate_limit_period_seconds,
+            margin_seconds=settings.kie_rate_limit_margin_seconds,
+            task_queue=settings.temporal_task_queue,
+        )
         operations = OperationsActivities(
-            kie, bot, threshold=settings.kie_credits_alert_threshold, admin_ids=settings.admin_ids
+            accounts,
+            bot,
+            threshold=settings.kie_credits_alert_threshold,
+            admin_ids=settings.admin_ids,
+            keys=KieKeys(pool),
+            rate=limits.rate,
+            task_queue=settings.temporal_task_queue,
         )
         worker = Worker(
             client,
@@ -77,7 +91,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
 
 async def main() -> None:
     settings = get_settings()
-    settings.require("database_url", "kie_api_key", "telegram_bot_token")
+    settings.require("database_url", "kie_keys", "telegram_bot_token")
     await serve("telegram-worker", settings, workers, metrics_port=settings.telegram_worker_metrics_port)
 
 

@@ -27,19 +27,21 @@ from temporalio.worker import Worker
 
 from activities.admin import AdminActivities
 from activities.catalog import CatalogActivities
-from activities.kie import KieActivities
+from activities.kie import KieActivities, SubmitLimits
 from activities.ledger import LedgerActivities
 from activities.payments import PaymentActivities
+from activities.queue import QueueActivities, QueuePolicy
 from billing import load_packages
 from catalog import get_catalog
-from db import AdminAudit, Generations, Ledger, Payments, Referrals, create_pool
+from db import AdminAudit, Generations, KieKeys, Ledger, Payments, Referrals, SubmitQueue, create_pool
 from genflow.settings import Settings, get_settings
-from genflow.worker_runtime import GRACEFUL_SHUTDOWN, ActivityContextFilter, kie_client, serve
+from genflow.worker_runtime import GRACEFUL_SHUTDOWN, ActivityContextFilter, kie_accounts, serve
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
+from workflows.alerts import AdminAlertWorkflow
 from workflows.generation import GenerationWorkflow
 from workflows.kie_credits import KieCreditsWorkflow, ensure_kie_credits_schedule
 from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
-from workflows.queues import kie_task_queue
+from workflows.queues import kie_task_queue, set_submit_rate
 from workflows.schedules import ensure_reconcile_schedule
 
 __all__ = ["GRACEFUL_SHUTDOWN", "WORKFLOWS", "ActivityContextFilter", "main", "workers"]
@@ -52,6 +54,7 @@ WORKFLOWS = [
     AdjustCreditsWorkflow,
     RefundGenerationWorkflow,
     RefundTopUpWorkflow,
+    AdminAlertWorkflow,
 ]
 
 log = logging.getLogger("worker")
@@ -60,7 +63,7 @@ log = logging.getLogger("worker")
 @contextlib.asynccontextmanager
 async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Worker]]:
     """The main and the KIE-submit workers, every activity wired to its clients; clients close after."""
-    assert settings.database_url and settings.kie_api_key and settings.callback_secret
+    assert settings.database_url and settings.kie_keys and settings.callback_secret
     pool = await create_pool(
         settings.database_url, min_size=settings.database_pool_min, max_size=settings.database_pool_max
     )
@@ -68,16 +71,46 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
     generations = Generations(pool)
     ledger = Ledger(pool)
     audit = AdminAudit(pool)
+    limits = SubmitLimits(
+        tasks_per_period=settings.kie_rate_limit_tasks,
+        period_seconds=settings.kie_rate_limit_period_seconds,
+        margin_seconds=settings.kie_rate_limit_margin_seconds,
+        task_queue=settings.temporal_task_queue,
+    )
+    keys = KieKeys(pool)
+    queue = QueueActivities(
+        SubmitQueue(pool),
+        QueuePolicy(
+            paid_weight=settings.queue_paid_weight,
+            min_refresh_seconds=settings.queue_status_min_interval_seconds,
+            edits_per_second=settings.queue_status_edits_per_second,
+        ),
+    )
     # No retries inside the HTTP client: Temporal retries activities.
     async with aiohttp.ClientSession() as kie_http:
+        accounts = kie_accounts(settings, kie_http)
+        await keys.register(
+            accounts.ids, tasks_per_period=limits.tasks_per_period, period_seconds=limits.period_seconds
+        )
+        active = len(await keys.active(accounts.ids))
+        # The server's pacing for every worker: all active keys together (each key's own limit is exact in
+        # KieKeys). Set through the task queue's config too, so a key leaving the rotation can lower it.
+        rate = limits.rate(active)
+        try:
+            await set_submit_rate(client, settings.temporal_task_queue, rate, f"{active} KIE key(s)")
+        except Exception as err:  # an older server without the config API: the worker option still paces
+            log.warning("could not set the KIE queue's rate on the server: %s", err)
+        log.info("KIE keys %s (%d active), submits paced at %.2f/s", accounts.ids, active, rate)
         kie_activities = KieActivities(
-            kie_client(settings, kie_http),
+            accounts,
             catalog,
             generations,
+            keys,
+            limits=limits,
             public_base_url=str(settings.public_base_url),
             callback_secret=settings.callback_secret.get_secret_value(),
         )
-        ledger_activities = LedgerActivities(ledger, generations)
+        ledger_activities = LedgerActivities(ledger, generations, queue)
         payments = PaymentActivities(
             ledger,
             Payments(pool),
@@ -96,6 +129,8 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 ledger_activities.hold_credits,
                 ledger_activities.settle_credits,
                 ledger_activities.record_outcome,
+                queue.join_queue,
+                queue.queue_place,
                 kie_activities.check_task,
                 payments.credit_topup,
                 payments.reserve_topup_refund,
@@ -110,9 +145,10 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
             client,
             task_queue=kie_task_queue(settings.temporal_task_queue),
             activities=[kie_activities.submit_task],
-            # Server-side, across all workers: KIE allows N new tasks per period per account.
-            max_task_queue_activities_per_second=settings.kie_rate_limit_tasks
-            / settings.kie_rate_limit_period_seconds,
+            # Server-side, across all workers; the queue's config (above) overrides it when set.
+            max_task_queue_activities_per_second=rate,
+            # A few per key: the backlog stays in Temporal's fair queue, not in this process.
+            max_concurrent_activities=max(4, 2 * limits.tasks_per_period * len(accounts.ids)),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
         try:
@@ -133,7 +169,7 @@ async def ensure_schedules(settings: Settings, client: Client) -> None:
 
 async def main() -> None:
     settings = get_settings()
-    settings.require("database_url", "kie_api_key", "callback_secret")
+    settings.require("database_url", "kie_keys", "callback_secret")
     await serve(
         "worker",
         settings,

@@ -1,22 +1,29 @@
-"""KIE: create the task (on the rate-limited queue) and read its status. One aiohttp session, owned here."""
+"""KIE: create the task (on the fair, rate-limited queue) with one of the keys, and read its status with the
+key that made it. One aiohttp session, owned by the worker, shared by every key's client."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog import Catalog, UnknownModel
-from db import Generations
-from kie.client import KieClient
+from db import Generations, KieKeys
+from kie.accounts import KieAccounts
 from kie.errors import KieError, KieParseError
 from kie.media import media_from_url
 from kie.models import MediaType, TaskState
 from kie.models import ResultFile as KieResultFile
 from kie.signature import callback_token
+from workflows.alerts import AdminAlertWorkflow
 from workflows.models import Reason, ResultFile, Stage, StatusInput, SubmitInput, SubmitOutcome, TaskCheck
+from workflows.money_models import AdminNotice
+from workflows.queues import set_submit_rate, submit_rate
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +36,36 @@ def transient_failure(err: KieError) -> ApplicationError:
     return ApplicationError(str(err), type="KieTransient", next_retry_delay=delay)
 
 
+@dataclass(frozen=True)
+class SubmitLimits:
+    """KIE's per-key limit, as configured (KIE_RATE_LIMIT_*), and the queue it paces."""
+
+    tasks_per_period: int
+    period_seconds: float
+    margin_seconds: float
+    task_queue: str  # the workflows' queue; submits run on its "-kie" sibling
+
+    def rate(self, active_keys: int) -> float:
+        return submit_rate(active_keys, self.tasks_per_period, self.period_seconds, self.margin_seconds)
+
+
 class KieActivities:
     def __init__(
         self,
-        client: KieClient,
+        accounts: KieAccounts,
         catalog: Catalog,
         generations: Generations,
+        keys: KieKeys,
         *,
+        limits: SubmitLimits,
         public_base_url: str,
         callback_secret: str,
     ) -> None:
-        self.client = client
+        self.accounts = accounts
         self.catalog = catalog
         self.generations = generations
+        self.keys = keys
+        self.limits = limits
         self.public_base_url = public_base_url.rstrip("/")
         self.callback_secret = callback_secret
 
@@ -65,8 +89,12 @@ class KieActivities:
                 ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail=f"unknown model {data.model_id}"
             )
         await self.generations.set_stage(gid, Stage.SUBMITTING.value)
+        key = await self._take_slot(gid)
+        if key is None:
+            log.error("no KIE key in rotation", extra={"workflow_id": gid})
+            return SubmitOutcome(ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail="no KIE key in rotation")
         try:
-            task_id = await self.client.create_task(spec, data.inputs, self.callback_url(gid))
+            task_id = await self.accounts.client(key).create_task(spec, data.inputs, self.callback_url(gid))
         except KieError as err:
             if err.transient:
                 if err.ambiguous:
@@ -78,10 +106,19 @@ class KieActivities:
                     )
                 raise transient_failure(err) from err
             if err.operator:
-                # Our account or key is the problem, not the user's request: refund and alert operators.
-                log.error(
-                    "KIE refused the account: %s", err, extra={"workflow_id": gid, "kie_code": err.code}
-                )
+                # Our account or key is the problem, not the user's request. With other keys in rotation
+                # this one leaves it and the submit is retried on another; the last key stays (nothing
+                # else could serve), and the user is refunded as "temporarily unavailable".
+                where = {"workflow_id": gid, "kie_code": err.code, "kie_key": key}
+                if await self.keys.disable(key, f"{err.code}: {err}", among=self.accounts.ids):
+                    log.error("KIE refused key %s, out of rotation: %s", key, err, extra=where)
+                    await self._key_left_rotation(key, err)
+                    raise ApplicationError(
+                        f"KIE key {key} refused ({err.code}); retrying with another key",
+                        type="KieKeyRefused",
+                        next_retry_delay=timedelta(milliseconds=100),
+                    ) from err
+                log.error("KIE refused the account: %s", err, extra=where)
                 return SubmitOutcome(ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail=str(err))
             log.info("KIE refused the task: %s", err, extra={"workflow_id": gid, "kie_code": err.code})
             return SubmitOutcome(
@@ -95,8 +132,47 @@ class KieActivities:
             )
         await self.generations.add_task_id(gid, task_id)
         await self.generations.set_stage(gid, Stage.WAITING.value)
-        log.info("KIE task created", extra={"workflow_id": gid, "kie_task_id": task_id})
-        return SubmitOutcome(ok=True, task_id=task_id)
+        log.info("KIE task created", extra={"workflow_id": gid, "kie_task_id": task_id, "kie_key": key})
+        return SubmitOutcome(ok=True, task_id=task_id, key_id=key)
+
+    async def _take_slot(self, gid: str) -> str | None:
+        """A key with room under KIE's limit, waiting (heartbeating) while every key is at its limit.
+
+        Temporal dispatches at the keys' combined rate, so this rarely waits: only when the server's pacing
+        runs ahead of a key's sliding window (a burst after idle, a key just gone).
+        """
+        while True:
+            slot = await self.keys.take_slot(
+                self.accounts.ids, margin_seconds=self.limits.margin_seconds, generation_id=gid
+            )
+            if slot.key_id is not None or slot.active_keys == 0:
+                return slot.key_id
+            activity.heartbeat()
+            await asyncio.sleep(min(slot.wait_seconds, 2.0))
+
+    async def _key_left_rotation(self, key: str, err: KieError) -> None:
+        """Tell the admins (once: only the call that disabled the key gets here) and slow the queue."""
+        active = await self.keys.active(self.accounts.ids)
+        client = activity.client()
+        try:
+            await set_submit_rate(
+                client, self.limits.task_queue, self.limits.rate(len(active)), f"KIE key {key} disabled"
+            )
+        except Exception:  # the slots still keep every key under its limit; the queue just waits more
+            log.warning("could not lower the KIE queue's rate", exc_info=True)
+        notice = AdminNotice(
+            text=(
+                f"KIE key {key} was refused ({err.code}: {err}) and is out of rotation; "
+                f"{len(active)} key(s) carry on. The credits check puts it back once KIE accepts it."
+            )
+        )
+        await client.start_workflow(
+            AdminAlertWorkflow.run,
+            notice,
+            id=f"alert-kie-key-{key}-{int(time.time())}",
+            task_queue=self.limits.task_queue,
+            static_summary=f"KIE key {key} out of rotation",
+        )
 
     @activity.defn
     async def check_task(self, data: StatusInput) -> TaskCheck:
@@ -106,7 +182,7 @@ class KieActivities:
         where = {"workflow_id": gid, "kie_task_id": task_id}
         try:
             spec = self.catalog.get(data.model_id)
-            status = await self.client.get_status(spec, task_id)
+            status = await self._status(spec, task_id, data.key_id)
         except KieParseError as err:
             log.warning("KIE status unreadable: %s", err, extra=where)
             return TaskCheck(task_id=task_id, state="unknown", fail_code="unparseable", fail_message=str(err))
@@ -145,6 +221,21 @@ class KieActivities:
             fail_code=status.fail_code,
             fail_message=status.fail_message,
         )
+
+    async def _status(self, spec, task_id: str, key: str | None):
+        """Ask with the key that made the task; a task of unknown origin is looked up with each key."""
+        if key is not None and key in self.accounts:
+            return await self.accounts.client(key).get_status(spec, task_id)
+        last: KieError | None = None
+        for candidate in self.accounts.ids:
+            try:
+                return await self.accounts.client(candidate).get_status(spec, task_id)
+            except KieError as err:
+                if err.transient:
+                    raise
+                last = err  # not this account's task (404), or a refused key: try the next
+        assert last is not None
+        raise last
 
 
 def _media_type(file: KieResultFile) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.queue import QueueActivities
 from db import Generations, HoldClosed, InsufficientCredits, Ledger
 from workflows.models import HoldInput, HoldOutcome, Outcome, Reason, SettleInput, Stage
 
@@ -20,9 +21,12 @@ def free_key(generation_id: str) -> str:
 
 
 class LedgerActivities:
-    def __init__(self, ledger: Ledger, generations: Generations) -> None:
+    def __init__(
+        self, ledger: Ledger, generations: Generations, queue: QueueActivities | None = None
+    ) -> None:
         self.ledger = ledger
         self.generations = generations
+        self.queue = queue
 
     @activity.defn
     async def hold_credits(self, data: HoldInput) -> HoldOutcome:
@@ -44,8 +48,12 @@ class LedgerActivities:
                     available=err.available,
                     shortfall=err.shortfall,
                 )
-        await self.generations.set_stage(gid, Stage.PREPARING.value)
         balance = await self.ledger.balance(data.user_id)
+        if data.enter_queue and self.queue is not None:
+            # Held, nothing to prepare: it waits for a KIE submit slot from now (saves the workflow a step).
+            place = await self.queue.join(gid, data.user_id)
+            return HoldOutcome(ok=True, available=balance.available, queue=place)
+        await self.generations.set_stage(gid, Stage.PREPARING.value)
         return HoldOutcome(ok=True, available=balance.available)
 
     @activity.defn

@@ -38,6 +38,7 @@ from temporalio.exceptions import ApplicationError
 from catalog import Catalog, UnknownModel
 from db import Generations
 from genflow.i18n import translate as _
+from genflow.wait_text import queue_text
 from workflows.models import DeliverInput, DeliveryOutcome, NotifyInput, Reason, ResultFile, Stage
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class TelegramActivities:
         lang = data.language
         if data.stage == Stage.PREPARING:
             return _("⏳ Uploading your files for {model}…", lang, model=self._title(data.model_id, lang))
+        if data.stage == Stage.QUEUED:
+            return queue_text(data.queue, lang, model=self._title(data.model_id, lang))
         if data.stage == Stage.WAITING:
             text = _("🎨 Generating with {model}…", lang, model=self._title(data.model_id, lang))
             if data.progress is not None:

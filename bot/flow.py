@@ -98,7 +98,9 @@ async def confirm(
     inputs = services.catalog.validate(spec.id, form.values)
     price = services.catalog.price(spec.id, inputs)
     balance = await services.ledger.balance(user_id)
+    wait = await services.queue_wait(user_id)
     form.asking, form.key = None, forms.new_request_key()
     await save(state, form, FormStates.confirm)
-    await views.show(target, views.confirmation(spec, form, inputs, price.credits, price.free, balance, lang))
+    card = views.confirmation(spec, form, inputs, price.credits, price.free, balance, lang, queue_wait=wait)
+    await views.show(target, card)
     return []

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from billing import Packages, load_packages
 from bot.storage import BotStore
 from catalog import Catalog, get_catalog
-from db import AdminAudit, Generations, Ledger, Payments, Referrals
+from db import AdminAudit, Generations, Ledger, Payments, Referrals, SubmitQueue
 from genflow.settings import Settings
 
 
@@ -31,6 +31,7 @@ class Services:
     payments: Payments
     referrals: Referrals
     audit: AdminAudit
+    queue: SubmitQueue
 
     @classmethod
     def create(
@@ -53,7 +54,13 @@ class Services:
             payments=Payments(pool),
             referrals=Referrals(pool),
             audit=AdminAudit(pool),
+            queue=SubmitQueue(pool),
         )
+
+    async def queue_wait(self, user_id: int) -> float | None:
+        """The estimated wait in the KIE queue for one more generation, when long enough to warn about."""
+        place = await self.queue.place_for_new(user_id, paid_weight=self.settings.queue_paid_weight)
+        return place.wait_seconds if place.wait_seconds > self.settings.queue_warn_seconds else None
 
     @property
     def task_queue(self) -> str:

@@ -16,6 +16,7 @@ from bot.keyboards import button, home_row, markup
 from catalog import Catalog, FieldError, InputSpec, ModelSpec
 from catalog.messages import credits_word, format_value
 from db import Balance
+from genflow.wait_text import backpressure_text
 
 Screen = tuple[str, InlineKeyboardMarkup]
 
@@ -195,8 +196,11 @@ def confirmation(
     free: bool,
     balance: Balance,
     lang: str,
+    *,
+    queue_wait: float | None = None,
 ) -> Screen:
-    """The card the user confirms: inputs, the exact price, the balance before and after."""
+    """The card the user confirms: inputs, the exact price, the balance before and after, and the wait
+    in KIE's queue when it is long (said before the user pays)."""
     assert form.key is not None
     lines = [spec.title_for(lang), ""]
     for name, field in spec.user_inputs.items():
@@ -218,6 +222,8 @@ def confirmation(
             shortfall = price - balance.available
             lines.append(_("Not enough credits: {shortfall} more needed.").format(shortfall=shortfall))
             rows.append([button(_("💳 Top up"), keyboards.TOPUP)])
+    if queue_wait is not None:
+        lines += ["", backpressure_text(queue_wait, lang)]
     rows.append([button(_("✏️ Change inputs"), form_button(form, "ov"))])
     rows.append(home_row())
     return "\n".join(lines), markup(rows)

@@ -21,10 +21,12 @@ from db.errors import (
 )
 from db.generations import GenerationRecord, Generations, GenerationStatus
 from db.invariant import Violation, check_invariant
+from db.kie_keys import KeyState, KieKeys, Slot
 from db.ledger import Balance, CreditKind, Hold, Ledger, Movement, MovementKind, User
 from db.migrate import migrate
 from db.payments import AdminAudit, LinkOutcome, PaymentRecord, Payments, Referrals
 from db.pool import create_pool
+from db.queue import Place, SubmitQueue
 
 __all__ = [
     "AdminAudit",
@@ -39,6 +41,8 @@ __all__ = [
     "InsufficientCredits",
     "InvalidAmount",
     "InvalidArgument",
+    "KeyState",
+    "KieKeys",
     "Ledger",
     "LedgerError",
     "LinkOutcome",
@@ -47,8 +51,11 @@ __all__ = [
     "MovementKind",
     "PaymentRecord",
     "Payments",
+    "Place",
     "Referrals",
     "RefundExceedsCharge",
+    "Slot",
+    "SubmitQueue",
     "UnknownHold",
     "UnknownUser",
     "User",

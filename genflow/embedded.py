@@ -93,6 +93,24 @@ def postgres(data_dir: Path) -> Iterator[str]:
         server.cleanup()
 
 
+# What the dev server needs beyond its defaults (the compose server sets the same in deploy/dynamicconfig):
+# updates; task-queue fairness for the KIE submit queue (server >= 1.29), on one partition so that fairness
+# and the rate limit apply to the whole queue rather than to each of four partitions.
+DEV_SERVER_DYNAMIC_CONFIG = {
+    "frontend.enableUpdateWorkflowExecution": "true",
+    "matching.enableFairness": "true",
+    "matching.numTaskqueueReadPartitions": "1",
+    "matching.numTaskqueueWritePartitions": "1",
+}
+
+
+def dev_server_dynamic_config() -> list[str]:
+    args: list[str] = []
+    for name, value in DEV_SERVER_DYNAMIC_CONFIG.items():
+        args += ["--dynamic-config-value", f"{name}={value}"]
+    return args
+
+
 def start_temporal(
     db_file: Path | None,
     *,
@@ -114,8 +132,7 @@ def start_temporal(
         namespace,
         "--log-level",
         "warn",
-        "--dynamic-config-value",
-        "frontend.enableUpdateWorkflowExecution=true",
+        *dev_server_dynamic_config(),
     ]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)

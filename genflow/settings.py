@@ -38,13 +38,29 @@ class Settings(BaseSettings):
     temporal_ui_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8233")
 
     # KIE. No key under `make run`: the launcher starts the KIE simulator and points KIE_BASE_URL at it.
+    # KIE_API_KEYS=k1,k2,k3: several KIE accounts, each with its own rate limit; submits are spread over
+    # them (capacity grows with every key). KIE_API_KEY is one more key, for single-account set-ups.
     kie_api_key: SecretStr | None = None
+    kie_api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     kie_base_url: AnyHttpUrl = AnyHttpUrl("https://api.kie.ai")
     kie_upload_base_url: AnyHttpUrl = AnyHttpUrl("https://kieai.redpandaai.co")
     kie_webhook_hmac_key: SecretStr | None = None
     kie_webhook_window_seconds: int = Field(default=300, ge=1)
+    # KIE's limit per account (key): N new tasks in any window of this many seconds; more are refused (429).
     kie_rate_limit_tasks: int = Field(default=20, ge=1)
     kie_rate_limit_period_seconds: float = Field(default=10.0, gt=0)
+    # Added to the window when counting a key's submits: a request reaches KIE a little after we count it.
+    kie_rate_limit_margin_seconds: float = Field(default=0.25, ge=0)
+
+    # The fair submit queue (docs/design.md, "Queueing"): users share KIE's capacity equally; a user who
+    # has ever paid gets this weight (2 = twice the share of a free user while both wait; nobody starves).
+    queue_paid_weight: float = Field(default=2.0, ge=0.001, le=1000)
+    # The confirmation card warns "about N minutes in queue" when the estimated wait is longer than this.
+    queue_warn_seconds: float = Field(default=60.0, ge=0)
+    # Queued status messages are edited at most this often each, and all of them together at most
+    # queue_status_edits_per_second (a share of Telegram's ~30 messages a second for the whole bot).
+    queue_status_min_interval_seconds: float = Field(default=5.0, ge=1)
+    queue_status_edits_per_second: float = Field(default=10.0, gt=0)
 
     # Webhooks (KIE callbacks)
     public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
@@ -92,6 +108,24 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("kie_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def kie_keys(self) -> list[SecretStr]:
+        """Every configured KIE key, KIE_API_KEY first, without repeats."""
+        keys: list[SecretStr] = []
+        seen: set[str] = set()
+        for key in ([self.kie_api_key] if self.kie_api_key else []) + self.kie_api_keys:
+            if key.get_secret_value() not in seen:
+                seen.add(key.get_secret_value())
+                keys.append(key)
+        return keys
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -99,9 +133,10 @@ class Settings(BaseSettings):
 
     def require(self, *names: str) -> None:
         """Fail like invalid configuration when a setting a process cannot run without is missing."""
-        missing = [name for name in names if getattr(self, name) is None]
+        missing = [name for name in names if getattr(self, name) in (None, [])]
         if missing:
-            exit_invalid(f"{missing[0].upper()}: required by this process but not set")
+            name = "KIE_API_KEY or KIE_API_KEYS" if missing[0] == "kie_keys" else missing[0].upper()
+            exit_invalid(f"{name}: required by this process but not set")
 
 
 def exit_invalid(message: str) -> None:

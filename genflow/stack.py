@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -33,6 +34,7 @@ def simulated_settings(database_url: str | None, **overrides: object) -> Setting
     fields: dict[str, object] = {
         "database_url": database_url,
         "kie_api_key": None,
+        "kie_api_keys": [],
         "telegram_bot_token": None,
         "callback_secret": None,
         "kie_webhook_hmac_key": None,
@@ -158,7 +160,7 @@ class Stack:
 
     @property
     def simulate_kie(self) -> bool:
-        return self.settings.kie_api_key is None
+        return not self.settings.kie_keys
 
     @property
     def simulate_telegram(self) -> bool:
@@ -202,7 +204,13 @@ class Stack:
         if self.simulate_kie:
             # The simulator reads KIE_WEBHOOK_HMAC_KEY from the environment: no secret on a command line.
             port = self.ports.kie_simulator
-            plan.append(Child("kie-simulator", [py, "-m", "simulators.kie", "--port", str(port)], port))
+            # It enforces the same per-account limit the workers are configured for (KIE's: 20 per 10 s).
+            limit = {
+                "rate_limit": self.settings.kie_rate_limit_tasks,
+                "rate_window": self.settings.kie_rate_limit_period_seconds,
+            }
+            args = [py, "-m", "simulators.kie", "--port", str(port), "--config", json.dumps(limit)]
+            plan.append(Child("kie-simulator", args, port))
         if self.simulate_telegram:
             args = [py, "-m", "simulators.telegram", "--port", str(self.ports.telegram_simulator)]
             args += ["--temporal-ui", str(self.settings.temporal_ui_url) if self.ports.temporal_ui else ""]

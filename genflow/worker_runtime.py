@@ -23,6 +23,7 @@ from genflow.logs import setup_process_logging
 from genflow.metrics import temporal_runtime
 from genflow.settings import Settings
 from genflow.temporal import connect_temporal
+from kie.accounts import KieAccounts
 from kie.client import KieClient
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -43,15 +44,18 @@ class ActivityContextFilter(logging.Filter):
         return True
 
 
-def kie_client(settings: Settings, http: aiohttp.ClientSession) -> KieClient:
-    """Both workers talk to KIE (submits and status checks; uploads and the credits check)."""
-    assert settings.kie_api_key is not None
-    return KieClient(
+def kie_accounts(settings: Settings, http: aiohttp.ClientSession) -> KieAccounts:
+    """Both workers talk to KIE (submits and status checks; uploads and the credits check), as every
+    configured account."""
+    keys = settings.kie_keys
+    assert keys
+    client = KieClient(
         http,
         base_url=str(settings.kie_base_url),
         upload_base_url=str(settings.kie_upload_base_url),
-        api_key=settings.kie_api_key.get_secret_value(),
+        api_key=keys[0],
     )
+    return KieAccounts(client, keys)
 
 
 WorkerFactory = Callable[[Settings, Client], AbstractAsyncContextManager[list[Worker]]]

@@ -69,6 +69,18 @@ class KieClient:
         """Files up to this many bytes go to KIE as base64 JSON; larger ones are streamed (multipart)."""
         return self._base64_limit
 
+    def with_key(self, api_key: str | SecretStr) -> KieClient:
+        """The same client (session, addresses, limits) for another KIE account."""
+        return KieClient(
+            self._session,
+            base_url=self._base_url,
+            upload_base_url=self._upload_base_url,
+            api_key=api_key,
+            timeout=self._timeout,
+            upload_timeout=self._upload_timeout,
+            base64_limit=self._base64_limit,
+        )
+
     def __repr__(self) -> str:
         return f"KieClient(base_url={self._base_url!r}, upload_base_url={self._upload_base_url!r})"
 

@@ -10,8 +10,8 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError
+from temporalio.common import Priority, RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.models import (
@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         NotifyInput,
         Outcome,
         PrepareInput,
+        QueueInput,
+        QueuePlace,
         Reason,
         ResultFile,
         SettleInput,
@@ -50,9 +52,10 @@ POLL_SCHEDULE = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=
 # GenerationStage as a search attribute: every upsert is a billable action, so only the stages operators
 # search by (started, waiting on KIE, finished). The fine stage is in the status query, the details and the
 # generations row.
-SEARCHABLE_STAGES = {Stage.WAITING, Stage.DONE, Stage.FAILED, Stage.CANCELLED, Stage.REJECTED}
-# Stages after which a cancel request is refused: a KIE task may already exist and cost money.
-CANCELLABLE = {Stage.VALIDATING, Stage.HOLDING, Stage.PREPARING}
+SEARCHABLE_STAGES = {Stage.QUEUED, Stage.WAITING, Stage.DONE, Stage.FAILED, Stage.CANCELLED, Stage.REJECTED}
+# Stages after which a cancel request is refused: a KIE task may already exist and cost money. In the queue
+# the submit has not started; a cancel that loses the race to it is answered by the task's result.
+CANCELLABLE = {Stage.VALIDATING, Stage.HOLDING, Stage.PREPARING, Stage.QUEUED}
 
 # The steps that only touch PostgreSQL or ask KIE about a task run as local activities: in the worker that
 # runs the workflow, without a round trip through a task queue: a third less server CPU per generation
@@ -84,6 +87,7 @@ class GenerationWorkflow:
         self._request: GenerationRequest | None = None
         self._validated: ValidatedGeneration | None = None
         self._task_ids: list[str] = []
+        self._task_keys: dict[str, str] = {}  # task id -> the KIE key that made it
         self._seen_callbacks: set[tuple[str, str | None]] = set()
         self._pending_tasks: list[str] = []  # tasks named by callbacks, waiting to be confirmed
         self._poll_requested = False
@@ -94,6 +98,7 @@ class GenerationWorkflow:
         self._result: GenerationResult | None = None
         self._timeline: list[str] = []
         self._search_attributes = False
+        self._queue: QueuePlace | None = None
 
     # ---- the run -----------------------------------------------------------------------------------------
     @workflow.run
@@ -138,6 +143,7 @@ class GenerationWorkflow:
                 amount=validated.price,
                 free=validated.free,
                 free_daily_allowance=validated.free_daily_allowance,
+                enter_queue=not validated.media_fields,
             ),
             result_type=HoldOutcome,
             start_to_close_timeout=timedelta(seconds=15),
@@ -152,6 +158,7 @@ class GenerationWorkflow:
 
         # From here on a hold exists: every path below ends in exactly one charge or release.
         inputs = validated.inputs
+        queue = hold.queue
         if self._cancel_requested:
             return await self._settle_failure(Outcome.CANCELLED, Reason.CANCELLED)
         if validated.media_fields:
@@ -163,21 +170,42 @@ class GenerationWorkflow:
                 return await self._settle_failure(Outcome.FAILED, Reason.INPUT_MEDIA_FAILED, _cause(err))
             if inputs is None:
                 return await self._settle_failure(Outcome.CANCELLED, Reason.CANCELLED)
+            if workflow.patched("submit-queue"):
+                queue = await workflow.execute_local_activity(
+                    "join_queue",
+                    QueueInput(generation_id=gid, user_id=request.user_id),
+                    result_type=QueuePlace,
+                    start_to_close_timeout=timedelta(seconds=15),
+                    retry_policy=QUICK_RETRY,
+                    schedule_to_close_timeout=timedelta(minutes=10),
+                    summary="join the KIE submit queue",
+                )
 
         self._mark(Stage.SUBMITTING, "creating the KIE task")
+        submit = workflow.start_activity(
+            "submit_task",
+            SubmitInput(generation_id=gid, model_id=request.model_id, inputs=inputs),
+            result_type=SubmitOutcome,
+            # Dispatched fairly per user at the rate all KIE keys allow together, server-side (worker.py).
+            task_queue=kie_task_queue(info.task_queue),
+            priority=Priority(fairness_key=queue.fairness_key, fairness_weight=queue.fairness_weight)
+            if queue
+            else Priority.default,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=KIE_RETRY,
+            # Covers the wait in the queue too: a surge of an hour still gets its turn.
+            schedule_to_close_timeout=timedelta(hours=2) if queue else timedelta(minutes=30),
+            # A cancel while queued must learn whether the submit already ran (a task costs money).
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary="create the KIE task",
+        )
+        if queue is not None and queue.wait_seconds >= queue.refresh_seconds:
+            await self._wait_in_queue(gid, submit, queue)
         try:
-            submitted = await workflow.execute_activity(
-                "submit_task",
-                SubmitInput(generation_id=gid, model_id=request.model_id, inputs=inputs),
-                result_type=SubmitOutcome,
-                # KIE's account-wide rate limit is enforced server-side on this queue (see worker.py).
-                task_queue=kie_task_queue(info.task_queue),
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=KIE_RETRY,
-                schedule_to_close_timeout=timedelta(minutes=30),
-                summary="create the KIE task",
-            )
+            submitted = await submit
         except ActivityError as err:
+            if isinstance(err.cause, CancelledError):
+                return await self._settle_failure(Outcome.CANCELLED, Reason.CANCELLED)
             # Out of retries on transient errors. A lost answer may still have made a task: a callback for it
             # after this point finds the workflow closed and changes nothing; the user is refunded.
             return await self._settle_failure(Outcome.FAILED, Reason.SERVICE_UNAVAILABLE, _cause(err))
@@ -185,9 +213,12 @@ class GenerationWorkflow:
             return await self._settle_failure(
                 Outcome.FAILED, submitted.reason or Reason.KIE_REJECTED, submitted.detail
             )
-        self._add_task(submitted.task_id)
+        self._add_task(submitted.task_id, submitted.key_id)
 
-        self._mark(Stage.WAITING, f"KIE task {submitted.task_id}")
+        self._mark(
+            Stage.WAITING,
+            f"KIE task {submitted.task_id}" + (f" (key {submitted.key_id})" if submitted.key_id else ""),
+        )
         await self._notify(Stage.WAITING)
         final = await self._await_result(gid, request.model_id, validated.deadline_seconds)
         if final is None:
@@ -272,6 +303,7 @@ class GenerationWorkflow:
             callbacks_received=self._callbacks,
             polls=self._polls,
             cancel_requested=self._cancel_requested,
+            queue=self._queue,
             result=self._result,
         )
 
@@ -298,6 +330,46 @@ class GenerationWorkflow:
             return upload.result()
         upload.cancel()
         return None
+
+    async def _wait_in_queue(self, gid: str, submit: workflow.ActivityHandle, queue: QueuePlace) -> None:
+        """While the submit waits for its slot: stage ``queued``, and the place in the status message,
+        looked up again every ``queue.refresh_seconds`` (the activity spreads edits under Telegram's limit).
+        A cancel while queued cancels the submit; if it had already started, its task is kept."""
+        assert self._request is not None
+        self._queue = queue
+        self._mark(
+            Stage.QUEUED, f"{queue.ahead} ahead of {queue.queued} queued, about {queue.wait_seconds:.0f} s"
+        )
+        await self._notify(Stage.QUEUED, cancellable=True)
+        shown = queue.ahead
+        while not submit.done():
+            try:
+                await workflow.wait_condition(
+                    lambda: submit.done() or self._cancel_requested,
+                    timeout=timedelta(seconds=queue.refresh_seconds),
+                    timeout_summary="look at the queue again",
+                )
+            except TimeoutError:
+                pass
+            if submit.done():
+                break
+            if self._cancel_requested:
+                submit.cancel()
+                break
+            queue = await workflow.execute_local_activity(
+                "queue_place",
+                QueueInput(generation_id=gid, user_id=self._request.user_id),
+                result_type=QueuePlace,
+                start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=QUICK_RETRY,
+                schedule_to_close_timeout=timedelta(minutes=5),
+                summary="place in the KIE queue",
+            )
+            self._queue = queue
+            if queue.queued and queue.ahead != shown:
+                shown = queue.ahead
+                await self._notify(Stage.QUEUED, cancellable=True)
+        self._queue = None
 
     async def _await_result(self, gid: str, model_id: str, deadline_seconds: int) -> TaskCheck | None:
         """Wait for a callback (confirmed by a status check) or poll; None when the deadline passes."""
@@ -333,7 +405,12 @@ class GenerationWorkflow:
             try:
                 check = await workflow.execute_local_activity(
                     "check_task",
-                    StatusInput(generation_id=gid, model_id=model_id, task_id=task_id),
+                    StatusInput(
+                        generation_id=gid,
+                        model_id=model_id,
+                        task_id=task_id,
+                        key_id=self._task_keys.get(task_id),
+                    ),
                     result_type=TaskCheck,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=STATUS_RETRY,
@@ -352,7 +429,9 @@ class GenerationWorkflow:
             return failures[0]
         return None
 
-    def _add_task(self, task_id: str) -> None:
+    def _add_task(self, task_id: str, key_id: str | None = None) -> None:
+        if key_id:
+            self._task_keys[task_id] = key_id
         if task_id in self._task_ids:
             return
         self._task_ids.append(task_id)
@@ -471,6 +550,7 @@ class GenerationWorkflow:
                     cancellable=cancellable,
                     reason=reason,
                     shortfall=shortfall,
+                    queue=self._queue if stage == Stage.QUEUED else None,
                 ),
                 task_queue=telegram_task_queue(workflow.info().task_queue),
                 start_to_close_timeout=timedelta(seconds=10),

@@ -37,6 +37,8 @@ class KieCreditsCheck(BaseModel):
     low: bool
     admins_alerted: int = 0
     admins_failed: int = 0
+    refused: list[str] = []  # keys KIE refused (401/402): fingerprints, never the keys
+    restored: list[str] = []  # keys put back into rotation by this check
 
 
 @workflow.defn

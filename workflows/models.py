@@ -19,6 +19,7 @@ class Stage(StrEnum):
     VALIDATING = "validating"
     HOLDING = "holding"
     PREPARING = "preparing"
+    QUEUED = "queued"  # waiting for a KIE submit slot (KIE's per-account rate limit)
     SUBMITTING = "submitting"
     WAITING = "waiting_kie"
     SETTLING = "settling"
@@ -82,6 +83,17 @@ class GenerationResult(BaseModel):
     delivered: bool = False
 
 
+class QueuePlace(BaseModel):
+    """Where a generation stands in the fair KIE submit queue (an estimate: Temporal dispatches)."""
+
+    ahead: int = 0  # submits expected before this one under fair (per-user weighted) dispatch
+    queued: int = 0  # generations waiting for a submit slot in all
+    wait_seconds: float = 0.0  # ahead / submit capacity
+    refresh_seconds: float = 5.0  # when to look again: spreads status edits under Telegram's limits
+    fairness_key: str = ""
+    fairness_weight: float = 1.0
+
+
 class GenerationStatus(BaseModel):
     """What the ``status`` query returns: the whole state an operator or the bot needs."""
 
@@ -95,6 +107,7 @@ class GenerationStatus(BaseModel):
     callbacks_received: int = 0
     polls: int = 0
     cancel_requested: bool = False
+    queue: QueuePlace | None = None  # while waiting for a KIE submit slot
     result: GenerationResult | None = None
 
 
@@ -138,6 +151,7 @@ class HoldInput(BaseModel):
     amount: int
     free: bool
     free_daily_allowance: int | None = None
+    enter_queue: bool = False  # nothing to prepare: the generation joins the KIE submit queue now
 
 
 class HoldOutcome(BaseModel):
@@ -145,6 +159,12 @@ class HoldOutcome(BaseModel):
     reason: Reason | None = None
     available: int = 0
     shortfall: int = 0
+    queue: QueuePlace | None = None
+
+
+class QueueInput(BaseModel):
+    generation_id: str
+    user_id: int
 
 
 class PrepareInput(BaseModel):
@@ -163,6 +183,7 @@ class SubmitInput(BaseModel):
 class SubmitOutcome(BaseModel):
     ok: bool
     task_id: str | None = None
+    key_id: str | None = None  # the KIE account (key fingerprint) that made the task
     reason: Reason | None = None
     detail: str | None = None
 
@@ -171,6 +192,7 @@ class StatusInput(BaseModel):
     generation_id: str
     model_id: str
     task_id: str
+    key_id: str | None = None  # None: the task's account is unknown (a callback named it); try each key
 
 
 class TaskCheck(BaseModel):
@@ -209,6 +231,7 @@ class NotifyInput(BaseModel):
     reason: Reason | None = None
     shortfall: int | None = None
     detail_key: str | None = None
+    queue: QueuePlace | None = None
 
 
 class DeliverInput(BaseModel):

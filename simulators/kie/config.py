@@ -20,7 +20,15 @@ class KieSimConfig(BaseModel):
 
     # --- identity -------------------------------------------------------------------------------
     api_key: str | None = None
-    """When set, the Bearer token must equal it; otherwise any non-empty Bearer token is accepted."""
+    """When set, the Bearer token must equal it (or one of ``api_keys``); otherwise any non-empty Bearer
+    token is accepted. Each token is an account of its own: its own rate limit, and its tasks are not
+    visible to another token (404), as with KIE."""
+    api_keys: list[str] = Field(default_factory=list)
+    """More accepted tokens besides ``api_key`` (several KIE accounts)."""
+    revoked_keys: list[str] = Field(default_factory=list)
+    """Tokens answered 401 on every API call from now on (a key revoked in KIE's dashboard)."""
+    exhausted_keys: list[str] = Field(default_factory=list)
+    """Tokens whose account is out of credits: creates answer 402."""
     webhook_hmac_key: str | None = None
     """When set, callbacks carry ``X-Webhook-Timestamp`` / ``X-Webhook-Signature`` (KIE's opt-in signing)."""
     public_base_url: str | None = None
@@ -49,7 +57,8 @@ class KieSimConfig(BaseModel):
     """Every create answers this body code (e.g. 402, 455) and creates nothing."""
     force_create_msg: str | None = None
     rate_limit: int | None = Field(default=None, ge=1)
-    """KIE's real limit is 20 creates per 10 s; None disables the check."""
+    """Creates per ``rate_window`` per account (token), sliding; KIE's real limit is 20 per 10 s. None
+    disables the check."""
     rate_window: Seconds = 10.0
     create_429_share: Share = 0.0
     """HTTP 429 + body code 429; nothing is created."""

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from simulators.kie.callbacks import CallbackSender
 from simulators.kie.config import KieSimConfig, MediaKind
-from simulators.kie.envelope import error, reply
+from simulators.kie.envelope import account_label, account_of, error, reply
 from simulators.kie.plan import FAIL_MESSAGES, create_fault, markers, plan_task
 from simulators.kie.tasks import CallbackRecord, SimTask
 
@@ -48,7 +48,7 @@ class Engine:
         self.listen_url = "http://127.0.0.1"  # replaced by the simulator once it listens
         self.sender = CallbackSender(lambda: self.config, self.stats)
         self._seed(config.seed)
-        self._recent_creates: deque[float] = deque()
+        self._recent_creates: dict[str, deque[float]] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
     def _seed(self, seed: int | None) -> None:
@@ -97,9 +97,13 @@ class Engine:
     ) -> web.StreamResponse:
         """Apply create-time faults, store the task, start its clock, and answer like KIE."""
         config = self.config
+        account = account_of(request)
         self.stats["create_requests"] += 1
+        if account in config.exhausted_keys:
+            self.stats["create_refused_402"] += 1
+            return error(config, 402, "The current credits are insufficient. Please top up.")
         marks = markers(body)
-        fault = create_fault(config, self.rng, marks, over_rate_limit=self._over_rate_limit())
+        fault = create_fault(config, self.rng, marks, over_rate_limit=self._over_rate_limit(account))
         if fault is not None:
             self.stats[f"create_refused_{fault.code}"] += 1
             log.info("create %s refused: %d %s", family.name, fault.code, fault.msg)
@@ -126,10 +130,12 @@ class Engine:
             created_at=time.time(),
             started=loop.time(),
             n_results=n_results,
+            account=account,
         )
         self.tasks[task_id] = task
-        self._recent_creates.append(task.started)
+        self._recent_creates.setdefault(account, deque()).append(task.started)
         self.stats["tasks_created"] += 1
+        self.stats[f"tasks_created_by_{account_label(account)}"] += 1
         self.spawn(self._drive(task))
         log.info("created %s task %s (%s, %s) plan=%s", family.name, task_id, model, output, plan)
 
@@ -143,14 +149,16 @@ class Engine:
             raise web.HTTPInternalServerError()  # nobody reads it: the connection is gone
         return reply(200, "success", {"taskId": task_id, **family.create_extra(task)})
 
-    def _over_rate_limit(self) -> bool:
+    def _over_rate_limit(self, account: str) -> bool:
+        """KIE's limit is per account: N creates in any sliding window (refused ones do not count)."""
         limit = self.config.rate_limit
         if limit is None:
             return False
+        recent = self._recent_creates.setdefault(account, deque())
         horizon = asyncio.get_running_loop().time() - self.config.rate_window
-        while self._recent_creates and self._recent_creates[0] < horizon:
-            self._recent_creates.popleft()
-        return len(self._recent_creates) >= limit
+        while recent and recent[0] < horizon:
+            recent.popleft()
+        return len(recent) >= limit
 
     def _new_id(self, style: Literal["hex", "uuid"]) -> str:
         bits = self.rng.getrandbits(128)
@@ -158,8 +166,9 @@ class Engine:
 
     # --- status ---------------------------------------------------------------------------------
 
-    def find(self, family: Family, task_id: str | None) -> SimTask | web.Response:
-        """The task a status query asks about, or the error KIE would answer instead."""
+    def find(self, family: Family, task_id: str | None, account: str | None = None) -> SimTask | web.Response:
+        """The task a status query asks about, or the error KIE would answer instead. Another account's
+        task is not found, as on KIE."""
         config = self.config
         self.stats["status_queries"] += 1
         if self.status_rng.random() < config.status_429_share:
@@ -168,7 +177,11 @@ class Engine:
         if not task_id:
             return error(config, 422, "taskId is required")
         task = self.tasks.get(task_id)
-        if task is None or task.family.name != family.name:
+        if (
+            task is None
+            or task.family.name != family.name
+            or (account is not None and task.account != account)
+        ):
             return error(config, 404, "Task not found", with_data=False)
         if self.elapsed(task) < config.record_null_seconds and not task.is_final:
             return error(config, 422, "recordInfo is null")

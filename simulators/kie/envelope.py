@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,10 +40,26 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
     config = request.app[CONFIG_KEY]()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or (config.api_key is not None and token != config.api_key):
+    known = {config.api_key, *config.api_keys} - {None}
+    if (
+        scheme.lower() != "bearer"
+        or not token
+        or (known and token not in known)
+        or token in config.revoked_keys
+    ):
         # Exactly KIE's body for a missing/invalid key (fixtures/error_401_missing_headers.json).
         return web.json_response({"code": 401, "msg": "You do not have access permissions"}, status=401)
     return await handler(request)
+
+
+def account_of(request: web.Request) -> str:
+    """The caller's account: its Bearer token (checked by ``bearer_auth``)."""
+    return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+
+def account_label(token: str) -> str:
+    """A short, stable, non-secret name for an account in stats and logs."""
+    return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 async def json_body(request: web.Request) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from simulators.kie.config import MediaKind
+from simulators.kie.envelope import account_label
 from simulators.kie.media import EXTENSION
 from simulators.kie.plan import Plan
 
@@ -55,6 +56,7 @@ class SimTask:
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # final state reached
     settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # final, callbacks done
     pending_deliveries: int = 0
+    account: str = ""  # the Bearer token that created it: another account cannot see it
 
     @property
     def is_final(self) -> bool:
@@ -97,12 +99,13 @@ class SimTask:
             "final": self.is_final,
             "createTime": self.create_ms,
             "completeTime": self.complete_ms,
+            "account": account_label(self.account),
+            "callBackUrl": self.callback_url,
         }
 
     def details(self) -> dict[str, Any]:
         return {
             **self.summary(),
-            "callBackUrl": self.callback_url,
             "body": self.body,
             "plan": self.plan.__dict__,
             "failCode": self.fail_code,

@@ -12,9 +12,9 @@ KEYWORDS = {"_": None, "gettext": None, "translate": None, "lazy_gettext": None}
 
 
 def used_msgids() -> dict[str, str]:
-    """msgid -> where it is used, from bot/ and activities/ (Babel's Python extractor)."""
+    """msgid -> where it is used, from bot/, activities/ and genflow/ (Babel's Python extractor)."""
     found: dict[str, str] = {}
-    for directory in ("bot", "activities"):
+    for directory in ("bot", "activities", "genflow"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             ROOT / directory, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):

@@ -24,6 +24,8 @@ TABLES = {
     "admin_actions",
     "bot_fsm",
     "bot_requests",
+    "kie_keys",
+    "kie_key_slots",
     "bot_start_payloads",
     "unmatched_payments",
 }

@@ -15,8 +15,10 @@ from aiohttp import web
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.kie import KieActivities
+from activities.kie import KieActivities, SubmitLimits
 from catalog import get_catalog
+from db import Slot
+from kie.accounts import KieAccounts
 from kie.client import KieClient
 from workflows.models import Reason, StatusInput, SubmitInput, TaskCheck
 
@@ -48,6 +50,22 @@ class Kie:
         )
 
 
+class OneKey:
+    """KieKeys for a single key: always a slot, never disabled (the last key stays in rotation)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def take_slot(self, key_ids: list[str], **_: Any) -> Slot:
+        return Slot(self.key, active_keys=1)
+
+    async def disable(self, key_id: str, reason: str, *, among: list[str]) -> bool:
+        return False
+
+
+LIMITS = SubmitLimits(tasks_per_period=20, period_seconds=10, margin_seconds=0.25, task_queue="q")
+
+
 class Generations:
     def __init__(self) -> None:
         self.stages: list[str] = []
@@ -77,10 +95,13 @@ async def kie() -> AsyncIterator[Kie]:
 async def activities(kie: Kie) -> AsyncIterator[KieActivities]:
     async with aiohttp.ClientSession() as http:
         client = KieClient(http, base_url=kie.url, upload_base_url=kie.url, api_key="k", timeout=2.0)
+        accounts = KieAccounts(client, ["k"])
         yield KieActivities(
-            client,
+            accounts,
             CATALOG,
             Generations(),  # type: ignore[arg-type]
+            OneKey(accounts.ids[0]),  # type: ignore[arg-type]
+            limits=LIMITS,
             public_base_url="https://genflow.example",
             callback_secret="s",
         )
@@ -305,9 +326,11 @@ class _OneModelCatalog:
 def replace_api(activities: KieActivities, model_id: str, api: str) -> KieActivities:
     spec = CATALOG.get(model_id).model_copy(update={"api": api})
     broken = KieActivities(
-        activities.client,
+        activities.accounts,
         _OneModelCatalog(spec),  # type: ignore[arg-type]
         activities.generations,
+        activities.keys,
+        limits=LIMITS,
         public_base_url=activities.public_base_url,
         callback_secret=activities.callback_secret,
     )

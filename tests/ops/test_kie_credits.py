@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from activities.operations import OperationsActivities
 from genflow.embedded import temporal_test_server
+from kie.accounts import KieAccounts
 from kie.client import KieClient
 from simulators.kie import KieSimConfig, KieSimulator
 from simulators.telegram.testing import bot_for, running_simulator
@@ -130,7 +131,9 @@ async def test_low_credits_log_an_error_and_message_every_reachable_admin(caplog
             telegram.add_user(222)
             telegram.block(222)  # an admin who blocked the bot: logged, the others still hear
             client = KieClient(http, base_url=kie_url, upload_base_url=kie_url, api_key="ops-test-key")
-            ops = OperationsActivities(client, bot, threshold=100, admin_ids=[111, 222])
+            ops = OperationsActivities(
+                KieAccounts(client, ["ops-test-key"]), bot, threshold=100, admin_ids=[111, 222]
+            )
             with caplog.at_level(logging.INFO, logger="activities.operations"):
                 low = await ActivityEnvironment().run(ops.check_kie_credits)
                 kie.configure(credits=5000)
@@ -155,7 +158,7 @@ async def test_a_refused_key_fails_at_once_and_says_so(caplog: pytest.LogCapture
         async with running_simulator() as telegram, aiohttp.ClientSession() as http:
             bot = bot_for(telegram)
             client = KieClient(http, base_url=kie_url, upload_base_url=kie_url, api_key="a-wrong-key")
-            ops = OperationsActivities(client, bot, threshold=100, admin_ids=[])
+            ops = OperationsActivities(KieAccounts(client, ["a-wrong-key"]), bot, threshold=100, admin_ids=[])
             with pytest.raises(ApplicationError) as raised:
                 await ActivityEnvironment().run(ops.check_kie_credits)
             await bot.session.close()

@@ -25,6 +25,8 @@ from workflows.models import (
     KieCallbackSignal,
     NotifyInput,
     PrepareInput,
+    QueueInput,
+    QueuePlace,
     Reason,
     ResultFile,
     SettleInput,
@@ -56,6 +58,12 @@ class FakeWorld:
     media_fields: list[str] = field(default_factory=list)
     prepare_gate: asyncio.Event | None = None
     prepare_cancelled: bool = False
+    # The submit queue: what hold (or join_queue) says, then what each later look says
+    queue: QueuePlace | None = None
+    queue_places: list[QueuePlace] = field(default_factory=list)
+    queue_lookups: int = 0
+    queue_shown: list[int | None] = field(default_factory=list)  # `ahead` of each queued status edit
+    submitted_by: list[str] = field(default_factory=list)  # the workflow id of each submit, in order
     # KIE behaviour
     tasks: dict[str, FakeTask] = field(default_factory=dict)
     submit_script: list[str] = field(
@@ -91,24 +99,32 @@ class FakeWorld:
             self.check_task,
             self.settle_credits,
             self.record_outcome,
+            self.join_queue,
+            self.queue_place,
         ]
 
     @property
     def telegram_activities(self) -> list:
         return [self.prepare_inputs, self.notify_status, self.deliver_result]
 
-    def workers(self, client: Client, queue: str) -> list[Worker]:
-        """The three workers of production's two processes, on ``queue`` and the queues derived from it."""
-        return [
+    def workers(self, client: Client, queue: str, *, kie: bool = True) -> list[Worker]:
+        """The three workers of production's two processes, on ``queue`` and the queues derived from it.
+        Without ``kie`` nobody serves the submit queue: submits wait in it, as behind a surge."""
+        workers = [
             Worker(client, task_queue=queue, workflows=[GenerationWorkflow], activities=self.activities),
-            Worker(client, task_queue=kie_task_queue(queue), activities=[self.submit_task]),
             Worker(client, task_queue=telegram_task_queue(queue), activities=self.telegram_activities),
         ]
+        if kie:
+            workers.append(self.kie_worker(client, queue))
+        return workers
+
+    def kie_worker(self, client: Client, queue: str, **options: object) -> Worker:
+        return Worker(client, task_queue=kie_task_queue(queue), activities=[self.submit_task], **options)  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager
-    async def running(self, client: Client, queue: str) -> AsyncIterator[list[Worker]]:
+    async def running(self, client: Client, queue: str, *, kie: bool = True) -> AsyncIterator[list[Worker]]:
         async with contextlib.AsyncExitStack() as stack:
-            workers = self.workers(client, queue)
+            workers = self.workers(client, queue, kie=kie)
             for worker in workers:
                 await stack.enter_async_context(worker)
             yield workers
@@ -141,7 +157,22 @@ class FakeWorld:
             )
         self.held += data.amount
         self.movements.append(("hold", data.generation_id, data.amount))
-        return HoldOutcome(ok=True, available=available - data.amount)
+        queue = self._place(data.user_id) if data.enter_queue else None
+        return HoldOutcome(ok=True, available=available - data.amount, queue=queue)
+
+    def _place(self, user_id: int) -> QueuePlace:
+        base = self.queue or QueuePlace()
+        return base.model_copy(update={"fairness_key": f"user-{user_id}"})
+
+    @activity.defn(name="join_queue")
+    async def join_queue(self, data: QueueInput) -> QueuePlace:
+        return self._place(data.user_id)
+
+    @activity.defn(name="queue_place")
+    async def queue_place(self, data: QueueInput) -> QueuePlace:
+        self.queue_lookups += 1
+        place = self.queue_places.pop(0) if self.queue_places else QueuePlace(ahead=0, queued=1)
+        return place.model_copy(update={"fairness_key": f"user-{data.user_id}"})
 
     @activity.defn(name="prepare_inputs")
     async def prepare_inputs(self, data: PrepareInput) -> dict:
@@ -159,6 +190,7 @@ class FakeWorld:
 
     @activity.defn(name="submit_task")
     async def submit_task(self, data: SubmitInput) -> SubmitOutcome:
+        self.submitted_by.append(activity.info().workflow_id)
         step = self.submit_script.pop(0) if self.submit_script else "ok"
         if step == "transient":
             raise ApplicationError("KIE 500: server error", type="KieTransient")
@@ -214,6 +246,8 @@ class FakeWorld:
     @activity.defn(name="notify_status")
     async def notify_status(self, data: NotifyInput) -> None:
         self.notifications.append(data.stage.value)
+        if data.stage.value == "queued":
+            self.queue_shown.append(data.queue.ahead if data.queue else None)
 
     @activity.defn(name="deliver_result")
     async def deliver_result(self, data: DeliverInput) -> DeliveryOutcome:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 from aiohttp import web
 
 from simulators.kie.engine import Engine
-from simulators.kie.envelope import error, json_body, reply
+from simulators.kie.envelope import account_of, error, json_body, reply
 from simulators.kie.tasks import SimTask
 
 Callback = tuple[str, dict[str, Any]]  # (label for inspection, JSON body)
@@ -50,7 +50,7 @@ class Family(ABC):
     # --- shared plumbing ------------------------------------------------------------------------
 
     async def status(self, request: web.Request) -> web.Response:
-        found = self.engine.find(self, request.query.get("taskId"))
+        found = self.engine.find(self, request.query.get("taskId"), account_of(request))
         if isinstance(found, web.Response):
             return found
         return reply(200, "success", self.status_data(found))

@@ -1,0 +1,34 @@
+"""AdminAlertWorkflow: one message to every admin, from a process that has no Bot (the workflow worker).
+
+Started by an activity that noticed something operators must act on (a KIE key refused); the Telegram
+worker sends it. A workflow rather than a direct call so the alert survives a Telegram hiccup and shows in
+the Temporal UI under its summary.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.money_models import AdminNotice
+    from workflows.queues import telegram_task_queue
+
+
+@workflow.defn
+class AdminAlertWorkflow:
+    @workflow.run
+    async def run(self, notice: AdminNotice) -> None:
+        await workflow.execute_activity(
+            "notify_admins",
+            notice,
+            task_queue=telegram_task_queue(workflow.info().task_queue),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5)
+            ),
+            schedule_to_close_timeout=timedelta(hours=6),
+            summary="message every admin",
+        )
