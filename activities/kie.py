@@ -189,6 +189,13 @@ class KieActivities:
         except KieError as err:
             if err.transient:
                 raise transient_failure(err) from err
+            if err.code in (401, 403) and data.key_id is not None:
+                # KIE no longer accepts the key that made this task (revoked): its result can never be read,
+                # so the user is refunded now rather than at the deadline.
+                log.error("KIE refused the task's key: %s", err, extra={**where, "kie_key": data.key_id})
+                return TaskCheck(
+                    task_id=task_id, state="failed", fail_code="key_refused", fail_message=str(err)
+                )
             # 404 and the like: not a task KIE knows (yet); the workflow keeps waiting on its deadline.
             log.info("KIE status refused: %s", err, extra={**where, "kie_code": err.code})
             return TaskCheck(task_id=task_id, state="unknown", fail_code=str(err.code), fail_message=str(err))
