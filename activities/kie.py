@@ -12,12 +12,12 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog import Catalog, UnknownModel
+from catalog import Catalog, ModelSpec, UnknownModel
 from db import Generations, KieKeys
 from kie.accounts import KieAccounts
 from kie.errors import KieError, KieParseError
 from kie.media import media_from_url
-from kie.models import MediaType, TaskState
+from kie.models import MediaType, TaskState, TaskStatus
 from kie.models import ResultFile as KieResultFile
 from kie.signature import callback_token
 from workflows.alerts import AdminAlertWorkflow
@@ -27,6 +27,7 @@ from workflows.queues import set_submit_rate, submit_rate
 
 log = logging.getLogger(__name__)
 
+KEY_REFUSED = (401, 403)  # the key itself (revoked, forbidden), not the request
 _STATES = {TaskState.IN_PROGRESS: "in_progress", TaskState.SUCCEEDED: "succeeded", TaskState.FAILED: "failed"}
 
 
@@ -189,7 +190,7 @@ class KieActivities:
         except KieError as err:
             if err.transient:
                 raise transient_failure(err) from err
-            if err.code in (401, 403) and data.key_id is not None:
+            if err.code in KEY_REFUSED:
                 # KIE no longer accepts the key that made this task (revoked): its result can never be read,
                 # so the user is refunded now rather than at the deadline.
                 log.error("KIE refused the task's key: %s", err, extra={**where, "kie_key": data.key_id})
@@ -229,20 +230,24 @@ class KieActivities:
             fail_message=status.fail_message,
         )
 
-    async def _status(self, spec, task_id: str, key: str | None):
-        """Ask with the key that made the task; a task of unknown origin is looked up with each key."""
+    async def _status(self, spec: ModelSpec, task_id: str, key: str | None) -> TaskStatus:
+        """Ask with the key that made the task; a task of unknown origin is looked up with each key.
+
+        Raises the key's refusal (401/403) when that is all we can learn: the task's key was refused, or
+        the task is no other key's and one key was refused (its task, most likely).
+        """
         if key is not None and key in self.accounts:
             return await self.accounts.client(key).get_status(spec, task_id)
-        last: KieError | None = None
+        errors: list[KieError] = []
         for candidate in self.accounts.ids:
             try:
                 return await self.accounts.client(candidate).get_status(spec, task_id)
             except KieError as err:
                 if err.transient:
                     raise
-                last = err  # not this account's task (404), or a refused key: try the next
-        assert last is not None
-        raise last
+                errors.append(err)  # not this account's task (404), or a refused key: try the next
+        refused = [err for err in errors if err.code in KEY_REFUSED]
+        raise refused[0] if refused else errors[-1]
 
 
 def _media_type(file: KieResultFile) -> str:

@@ -2,7 +2,8 @@
 
 The place is an estimate (Temporal's fair dispatch decides the real order). How often a queued generation
 looks again is set here, so that all queued status messages together stay within a share of Telegram's
-bot-wide limit: with Q queued and E edits a second allowed, each looks every max(min, Q / E) seconds.
+bot-wide limit, and one user's within the per-chat limit: with Q queued, M of them this user's, E edits a
+second allowed in all and C per chat, each looks every max(min, Q / E, M / C) seconds (at most ``max``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ class QueuePolicy:
     paid_weight: float = 2.0
     min_refresh_seconds: float = 5.0
     edits_per_second: float = 10.0
-    max_refresh_seconds: float = 120.0
+    chat_edits_per_second: float = 0.5  # Telegram allows about 1 message a second into one chat
+    max_refresh_seconds: float = 300.0
 
 
 def fairness_key(user_id: int) -> str:
@@ -58,12 +60,15 @@ class QueueActivities:
         if place is None:
             return QueuePlace(fairness_key=key, fairness_weight=weight)
         p = self.policy
-        refresh = min(p.max_refresh_seconds, max(p.min_refresh_seconds, place.queued / p.edits_per_second))
+        spread = max(place.queued / p.edits_per_second, place.mine / p.chat_edits_per_second)
+        refresh = min(p.max_refresh_seconds, max(p.min_refresh_seconds, spread))
         return QueuePlace(
             ahead=place.ahead,
             queued=place.queued,
             wait_seconds=round(place.wait_seconds, 1),
             refresh_seconds=refresh,
+            # Their status messages share one chat: the user's k-th queued one first says so after the others.
+            first_notice_seconds=(place.rank - 1) / p.chat_edits_per_second,
             fairness_key=key,
             fairness_weight=weight,
         )

@@ -3,7 +3,9 @@
 KIE refuses creates (5xx, 429), loses create answers (the task exists, the client never hears of it), fails
 generations, duplicates, loses, delays and reorders callbacks; Telegram answers 429 with ``retry_after`` and
 5xx, and one user has blocked the bot; the worker is SIGKILLed several times and PostgreSQL is restarted while
-generations run. Afterwards every check in :func:`check` must hold; the table says which did not.
+generations run. The stack has two KIE keys: a surge of generations arrives at once, and KIE revokes one key
+in the middle of it (its in-flight tasks are refunded, the other key carries the rest). Afterwards every
+check in :func:`check` must hold; the table says which did not.
 
 ``python -m bench.chaos`` runs the full plan (and then the webhook fuzz of ``bench.fuzz`` on the same stack);
 ``tests/chaos`` runs a reduced plan inside ``make test``.
@@ -26,7 +28,8 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from bench.harness import Check, Harness, buttons, failed, machine, print_checks, write_results
-from db import check_invariant
+from db import KieKeys, check_invariant
+from kie.accounts import key_id
 from workflows.models import GenerationResult, Outcome
 
 # (model, inputs, weight): mostly one-image generations, plus Suno (staged callbacks, two files, reorderable),
@@ -64,6 +67,11 @@ class ChaosPlan:
     payments: int = 0
     payment_duplicates: int = 2
     payment_package: str = "s50"
+    # A surge: this many more generations started at once at ``surge_at``; KIE revokes the second of the
+    # stack's keys (CHAOS_KIE_KEYS) at ``revoke_key_at``.
+    surge: int = 100
+    surge_at: float = 10.0
+    revoke_key_at: float | None = 12.0
     kie: dict[str, Any] = field(
         default_factory=lambda: {
             # Shares are rolled independently, 429 first: 0.222 of the 90% left is 20% 5xx overall.
@@ -88,6 +96,11 @@ class ChaosPlan:
     )
 
 
+# The stack's KIE accounts (Harness extra_env KIE_API_KEYS): the second is revoked mid-surge.
+CHAOS_KIE_KEYS = ("chaos-kie-account-a", "chaos-kie-account-b")
+CHAOS_ENV = {"KIE_API_KEY": "", "KIE_API_KEYS": ",".join(CHAOS_KIE_KEYS)}
+
+
 @dataclass
 class Run:
     ids: list[str] = field(default_factory=list)
@@ -103,6 +116,8 @@ class Run:
     payment_attempts: int = 0
     payment_failures: list[str] = field(default_factory=list)
     payment_steps: dict[str, int] = field(default_factory=dict)  # how each attempt ended
+    surge_ids: list[str] = field(default_factory=list)
+    key_revoked_at: float | None = None
     statuses: dict[str, str] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)  # start to close, seconds
     settled_after: float = 0.0
@@ -125,6 +140,7 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         run.began = time.time()
         disruptions = asyncio.create_task(_disrupt(h, plan, run, say))
         payments = asyncio.create_task(_pay_burst(h, plan, run, say))
+        surge = asyncio.create_task(_surge(h, plan, run, say))
         gap = plan.start_seconds / max(1, plan.generations)
         starts = []
         for index, (user, model) in enumerate(orders):
@@ -134,12 +150,15 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         say(f"{len(run.ids)} generations started in {time.time() - run.began:.0f} s")
         await disruptions
         await payments
+        await surge
         await _settle(h, plan, run, say)
     finally:
         await h.telegram_post("/_sim/faults/chaos", {"rules": []})
         await h.http.delete(f"{h.telegram}/_sim/faults")
         await h.telegram_post(f"/_sim/users/{run.blocked_user}/unblock")
-        await h.kie_config(**{k: v for k, v in previous_kie.items() if k in plan.kie or k == "seed"})
+        await h.kie_config(
+            **{k: v for k, v in previous_kie.items() if k in plan.kie or k in ("seed", "revoked_keys")}
+        )
     checks, facts = await check(h, run)
     return run, checks, facts
 
@@ -156,6 +175,29 @@ async def _start(h: Harness, user: int, model: str, inputs: dict[str, Any], inde
         run.ids.append(handle.id)
         return
     raise RuntimeError(f"could not start generation {key}")
+
+
+async def _surge(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
+    """Many generations at once (a post in a big channel), on top of the steady ones."""
+    if not plan.surge:
+        return
+    await asyncio.sleep(max(0.0, plan.surge_at - (time.time() - run.began)))
+    before = len(run.ids)
+    await asyncio.gather(
+        *(
+            _start(
+                h,
+                run.users[1 + i % (plan.users - 1)],
+                "google/nano-banana",
+                {"prompt": f"surge {i}"},
+                10**6 + i,
+                run,
+            )
+            for i in range(plan.surge)
+        )
+    )
+    run.surge_ids = run.ids[before:]
+    say(f"surge: {plan.surge} generations started at +{plan.surge_at:.0f} s")
 
 
 async def _pay_burst(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
@@ -246,13 +288,19 @@ async def _press_and_wait(h: Harness, user: int, message_id: int, data: str) -> 
 
 async def _disrupt(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
     events: list[tuple[float, str]] = [(t, "kill") for t in plan.worker_kills_at]
+    if plan.revoke_key_at is not None:
+        events.append((plan.revoke_key_at, "revoke"))
     if plan.postgres_restart_at is not None and h.postgres is not None:
         events.append((plan.postgres_restart_at, "postgres"))
     for at, what in sorted(events):
         delay = at - (time.time() - run.began)
         if delay > 0:
             await asyncio.sleep(delay)
-        if what == "kill":
+        if what == "revoke":
+            await h.kie_config(revoked_keys=[CHAOS_KIE_KEYS[1]])
+            run.key_revoked_at = time.time() - run.began
+            say(f"KIE revoked key {key_id(CHAOS_KIE_KEYS[1])} at +{run.key_revoked_at:.1f} s")
+        elif what == "kill":
             if plan.kill_when_quiet:
                 await _wait_quiet(h, run)
             # Both worker processes: workflows mid-replay and Telegram calls mid-delivery are cut off alike.
@@ -447,7 +495,26 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
     payments_check, payments_facts = await check_payments(h, run)
     checks.append(payments_check)
 
+    # 11. the revoked key left the rotation (once) and the other carried on
+    keys = {state.key_id: state for state in await KieKeys(h.pool).states()}
+    revoked, other = key_id(CHAOS_KIE_KEYS[1]), key_id(CHAOS_KIE_KEYS[0])
     kie_stats = await h.kie_get("/_sim/stats")
+    created = kie_stats.get("stats", kie_stats)
+    if run.key_revoked_at is not None:
+        out = revoked in keys and keys[revoked].disabled_at is not None and keys[other].disabled_at is None
+        after = sum(1 for i in run.surge_ids if i in succeeded)
+        by_key = {k: v for k, v in created.items() if k.startswith("tasks_created_by_")}
+        checks.append(
+            _check(
+                "a revoked KIE key leaves the rotation, the other carries on",
+                out and after > 0,
+                f"key {revoked}: {'out of rotation' if out else 'still in rotation'} "
+                f"({keys[revoked].disabled_reason if revoked in keys else 'unknown'}); "
+                f"tasks by key: {by_key}; "
+                f"{after} of {len(run.surge_ids)} surge generations succeeded",
+            )
+        )
+
     tg_faults = [c for c in await h.telegram_calls() if c.get("fault") == "chaos"]
     facts = {
         "outcomes": outcomes,
@@ -698,14 +765,18 @@ async def _main(args: argparse.Namespace) -> int:
     bot = bool(plan.payments or args.bot_fuzz_updates)
     processes = ("worker", "telegram-worker", "webhooks", *(("bot",) if bot else ()))
     # The bot fuzz walks the admin panel too: it needs an admin.
-    admins = {"ADMIN_IDS": str(fuzz_bot.ADMIN_ID)} if args.bot_fuzz_updates else None
+    admins = {"ADMIN_IDS": str(fuzz_bot.ADMIN_ID)} if args.bot_fuzz_updates else {}
     async with Harness.start(
-        prefix="genflow-chaos-", kie_rate_limit_per_second=20, processes=processes, extra_env=admins
+        prefix="genflow-chaos-",
+        kie_rate_limit_per_second=20,
+        processes=processes,
+        extra_env=admins | CHAOS_ENV,
     ) as h:
         say(
             f"{plan.generations} generations for {plan.users} users; "
             f"worker kills at {plan.worker_kills_at} s; "
-            f"PostgreSQL restart at {plan.postgres_restart_at} s"
+            f"PostgreSQL restart at {plan.postgres_restart_at} s; "
+            f"surge of {plan.surge} at {plan.surge_at} s, a KIE key revoked at {plan.revoke_key_at} s"
         )
         _run, checks, facts = await run_chaos(h, plan, say=say)
         payload["chaos"] = {"checks": [asdict(c) for c in checks], "facts": facts}

@@ -106,6 +106,7 @@ class Harness:
         *,
         prefix: str = "genflow-bench-",
         kie_rate_limit_per_second: int = 100_000,
+        kie_rate_limit: tuple[int, float] | None = None,
         telegram_rate_limit_per_second: float = 100_000,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
@@ -121,6 +122,9 @@ class Harness:
 
         Telegram's bot-wide limit (TELEGRAM_RATE_LIMIT_PER_SECOND, 30 by default) is raised the same way.
 
+        ``kie_rate_limit`` (tasks, period seconds) sets KIE's real shape instead, e.g. (20, 10.0); the KIE
+        simulator then enforces it per key too.
+
         ``temporal_in_memory`` runs the Temporal dev server without its SQLite file (``make run`` keeps one in
         ``.data/``): on this class of machine the file's writes cap the dev server at a few workflows a
         second, which would measure SQLite rather than Genflow. Floors always share the server under test.
@@ -129,14 +133,15 @@ class Harness:
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
         # A database of someone else's server (tests), or a PostgreSQL of our own that chaos can restart.
         postgres = None if database_url else await asyncio.to_thread(Postgres, data_dir / "postgres")
+        tasks, period = kie_rate_limit or (kie_rate_limit_per_second, 1.0)
         settings = simulated_settings(
             database_url or (postgres.url if postgres else None),
-            kie_rate_limit_tasks=kie_rate_limit_per_second,
-            kie_rate_limit_period_seconds=1.0,
+            kie_rate_limit_tasks=tasks,
+            kie_rate_limit_period_seconds=period,
         )
         env = {
-            "KIE_RATE_LIMIT_TASKS": str(kie_rate_limit_per_second),
-            "KIE_RATE_LIMIT_PERIOD_SECONDS": "1",
+            "KIE_RATE_LIMIT_TASKS": str(tasks),
+            "KIE_RATE_LIMIT_PERIOD_SECONDS": str(period),
             "TELEGRAM_RATE_LIMIT_PER_SECOND": str(telegram_rate_limit_per_second),
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),

@@ -35,6 +35,8 @@ from bench.harness import (
     summary_ms,
     write_results,
 )
+from bench.surge import SurgePlan, run_surge
+from bench.surge import verdict as surge_verdict
 from genflow.embedded import free_port
 from workflows.generation import GenerationWorkflow
 
@@ -49,6 +51,7 @@ class Sizes:
     webhook_concurrency: int = 100
     memory_generations: int = 2000
     start_concurrency: int = 50
+    surge_scale: float = 1.0  # the surge row's size: 1.0 is 1,000 requests from 200 users
 
 
 WORKFLOW_TASK_EVENTS = {
@@ -458,6 +461,7 @@ TARGETS = {
     "webhook": "p99 <= 1.3x floor, all < 15 s",
     "cost": "<= 12 actions per generation",
     "memory": "worker RSS <= 300 MB",
+    "surge": "0 429s, drain <= 1.1x, light p95 <= 1.2x fair",
 }
 
 
@@ -535,6 +539,21 @@ def verdicts(r: dict[str, Any]) -> list[list[Any]]:
             f"telegram-worker {mem['telegram_worker_rss_mb_idle_before']} -> "
             f"{mem['telegram_worker_rss_mb']} MB",
         )
+    for keys, surge in sorted(r.get("surge", {}).items()):
+        ok, _text = surge_verdict(surge)
+        row(
+            "surge",
+            ok,
+            f"6 surge ({surge['requests']} reqs, {keys} key{'s' if int(keys) > 1 else ''})",
+            f"429s {surge['kie_429']}, drain {surge['drain_seconds']} s, "
+            f"light p95 {surge['light_wait_p95_s']} s, first p95 {surge['light_first_wait_p95_s']} s, "
+            f"edits {surge['edits_max_per_second']}/s",
+            f"ideal drain {surge['ideal_drain_seconds']} s, fair p95 {surge['ideal_light_wait_p95_s']} s, "
+            f"first {surge['ideal_light_first_wait_p95_s']} s "
+            f"(FIFO {surge['fifo_light_first_wait_p95_s']} s)",
+            f"{surge['drain_ratio']}x / {surge['light_wait_ratio']}x",
+            phase="none",
+        )
     return rows
 
 
@@ -546,6 +565,20 @@ async def run(sizes: Sizes, only: set[str], temporal_db: str = "memory") -> dict
     }
     began = time.time()
     results["temporal_persistence"] = temporal_db
+    if only - {"surge"}:
+        await _one_stack(results, sizes, only, temporal_db)
+    if "surge" in only:
+        # Stacks of their own: KIE's real limit, one key and then three.
+        results["surge"] = {}
+        for keys in (1, 3):
+            results["surge"][keys] = await run_surge(keys, SurgePlan().scaled(sizes.surge_scale), say=_say)
+            _say(surge_verdict(results["surge"][keys])[1])
+    results["seconds"] = round(time.time() - began, 1)
+    return results
+
+
+async def _one_stack(results: dict[str, Any], sizes: Sizes, only: set[str], temporal_db: str) -> None:
+    """Latency, cost, throughput, webhook and memory, on one stack with KIE's limit raised."""
     async with Harness.start(prefix="genflow-bench-", temporal_in_memory=temporal_db == "memory") as h:
         results["settings"] = {
             "KIE_RATE_LIMIT_TASKS": h.stack.env["KIE_RATE_LIMIT_TASKS"],
@@ -576,8 +609,6 @@ async def run(sizes: Sizes, only: set[str], temporal_db: str = "memory") -> dict
             cpu = h.cpu()
             results["memory"] = await memory(h, sizes)
             results["memory"]["cpu"] = cpu.result()
-    results["seconds"] = round(time.time() - began, 1)
-    return results
 
 
 def _say(text: str) -> None:
@@ -586,11 +617,14 @@ def _say(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="latency,cost,throughput,webhook,memory")
+    parser.add_argument("--only", default="latency,cost,throughput,webhook,memory,surge")
     parser.add_argument("--latency-runs", type=int, default=Sizes.latency_runs)
     parser.add_argument("--throughput", type=int, default=Sizes.throughput_generations)
     parser.add_argument("--webhook-callbacks", type=int, default=Sizes.webhook_callbacks)
     parser.add_argument("--memory", type=int, default=Sizes.memory_generations)
+    parser.add_argument(
+        "--surge-scale", type=float, default=Sizes.surge_scale, help="0.2: 200 requests from 40 users"
+    )
     parser.add_argument(
         "--temporal-db",
         choices=["memory", "file"],
@@ -603,6 +637,7 @@ def main(argv: list[str] | None = None) -> None:
         throughput_generations=args.throughput,
         webhook_callbacks=args.webhook_callbacks,
         memory_generations=args.memory,
+        surge_scale=args.surge_scale,
     )
     only = {part.strip() for part in args.only.split(",") if part.strip()}
     results = asyncio.run(run(sizes, only, args.temporal_db))

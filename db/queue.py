@@ -25,7 +25,8 @@ SELECT me.k, me.w,
        (me.k - 1) + coalesce((
            SELECT sum(least(per.n, ceil(me.k * per.w / me.w))) FROM per WHERE per.user_id <> me.user_id
        ), 0) AS ahead,
-       (SELECT count(*) FROM q) AS queued
+       (SELECT count(*) FROM q) AS queued,
+       coalesce((SELECT n FROM per WHERE per.user_id = me.user_id), 0) AS mine
 FROM me
 """
 # A queued generation: its rank among its user's queued ones.
@@ -46,6 +47,8 @@ _ME_NEW = """
 class Place:
     ahead: int  # submits expected before this one
     queued: int  # generations waiting in all
+    mine: int  # of them this user's (their status messages share one chat)
+    rank: int  # 1 for the user's first queued generation, 2 for the next...
     weight: float  # this user's fairness weight
     capacity_per_second: float  # what the active KIE keys allow together
 
@@ -76,14 +79,28 @@ class SubmitQueue:
         row = await self._pool.fetchrow(_PLACE.format(me=_ME_QUEUED), generation_id)
         if row is None:
             return None
-        return Place(int(row["ahead"]), int(row["queued"]), float(row["w"]), await self.capacity_per_second())
+        return Place(
+            int(row["ahead"]),
+            int(row["queued"]),
+            int(row["mine"]),
+            int(row["k"]),
+            float(row["w"]),
+            await self.capacity_per_second(),
+        )
 
     async def place_for_new(self, user_id: int, *, paid_weight: float) -> Place:
         """Where one more generation of this user would stand if confirmed now."""
         weight = await self.weight(user_id, paid_weight=paid_weight)
         row = await self._pool.fetchrow(_PLACE.format(me=_ME_NEW), user_id, weight)
         assert row is not None
-        return Place(int(row["ahead"]), int(row["queued"]), weight, await self.capacity_per_second())
+        return Place(
+            int(row["ahead"]),
+            int(row["queued"]),
+            int(row["mine"]),
+            int(row["k"]),
+            weight,
+            await self.capacity_per_second(),
+        )
 
     async def weight(self, user_id: int, *, paid_weight: float) -> float:
         """The user's fairness weight: ``paid_weight`` for the paid tier (at least one top-up), else 1."""

@@ -340,13 +340,16 @@ class GenerationWorkflow:
         self._mark(
             Stage.QUEUED, f"{queue.ahead} ahead of {queue.queued} queued, about {queue.wait_seconds:.0f} s"
         )
-        await self._notify(Stage.QUEUED, cancellable=True)
-        shown = queue.ahead
+        shown: int | None = None  # the place the status message shows; a user's later ones wait their turn
+        if queue.first_notice_seconds <= 0:
+            await self._notify(Stage.QUEUED, cancellable=True)
+            shown = queue.ahead
         while not submit.done():
+            wait = queue.refresh_seconds if shown is not None else queue.first_notice_seconds
             try:
                 await workflow.wait_condition(
                     lambda: submit.done() or self._cancel_requested,
-                    timeout=timedelta(seconds=queue.refresh_seconds),
+                    timeout=timedelta(seconds=wait),
                     timeout_summary="look at the queue again",
                 )
             except TimeoutError:

@@ -90,6 +90,7 @@ class QueuePlace(BaseModel):
     queued: int = 0  # generations waiting for a submit slot in all
     wait_seconds: float = 0.0  # ahead / submit capacity
     refresh_seconds: float = 5.0  # when to look again: spreads status edits under Telegram's limits
+    first_notice_seconds: float = 0.0  # a user's later queued generations say so one after another
     fairness_key: str = ""
     fairness_weight: float = 1.0
 

@@ -1,5 +1,6 @@
 """A reduced chaos run inside `make test`: 40 generations under KIE and Telegram faults and a worker SIGKILL,
-and five Stars top-ups through the bot with every successful payment delivered three times.
+a surge of 30 more with one of the two KIE keys revoked in the middle of it, and five Stars top-ups through
+the bot with every successful payment delivered three times.
 
 The full run (300 generations, three kills, a PostgreSQL restart) is `make chaos`; both run the same code and
 the same checks (bench/chaos.py) on a stack of their own. Seeded: the simulators draw every fault from fixed
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.chaos import ChaosPlan, failed, run_chaos
+from bench.chaos import CHAOS_ENV, ChaosPlan, failed, run_chaos
 from bench.harness import Harness
 from tests.fixtures.postgres import create_database
 
@@ -26,6 +27,9 @@ PLAN = ChaosPlan(
     payments=5,
     seed=4242,
     settle_timeout=90.0,
+    surge=30,
+    surge_at=2.0,
+    revoke_key_at=3.0,
 )
 # Every fault kind of `make chaos`, with create refusals halved: three refusals in a row cost 2 + 4 + 8 s of
 # backoff, which would set this test's length; a lost callback's 30 s poll is kept, and sets it instead.
@@ -41,6 +45,7 @@ async def test_nothing_lost_nothing_twice(pg_server_url: str):
         kie_rate_limit_per_second=100,
         processes=("worker", "telegram-worker", "webhooks", "bot"),
         database_url=database_url,
+        extra_env=CHAOS_ENV,
     ) as harness:
         run, checks, facts = await run_chaos(harness, PLAN, say=lambda _text: None)
     report = "\n".join(f"{c.status:7} {c.name}: {c.detail}" for c in checks)
