@@ -21,7 +21,9 @@ class QueuePolicy:
     paid_weight: float = 2.0
     min_refresh_seconds: float = 5.0
     edits_per_second: float = 10.0
-    chat_edits_per_second: float = 0.5  # Telegram allows about 1 message a second into one chat
+    # Telegram allows about 1 message a second into one chat: the first notices and the refreshes of one
+    # user's queued generations each get 0.4 of it.
+    chat_edits_per_second: float = 0.4
     max_refresh_seconds: float = 300.0
 
 

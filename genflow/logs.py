@@ -184,6 +184,8 @@ def secret_values(settings: Settings) -> list[str]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
+        elif isinstance(value, list):  # KIE_API_KEYS
+            values += [item.get_secret_value() for item in value if isinstance(item, SecretStr)]
         elif isinstance(value, str) and "://" in value:
             password = urlsplit(value).password
             if password:

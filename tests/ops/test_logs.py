@@ -93,6 +93,7 @@ def test_secret_values_come_from_every_secret_setting():
         _env_file=None,
         database_url="postgresql://genflow:db-password-1@db/genflow",
         kie_api_key=SecretStr("kie-key-123456"),
+        kie_api_keys="kie-second-key-1,kie-third-key-1",
         callback_secret=SecretStr("callback-secret-1"),
         telegram_bot_token=SecretStr(BOT_TOKEN),
         kie_webhook_hmac_key=SecretStr("hmac-key-123456"),
@@ -101,6 +102,7 @@ def test_secret_values_come_from_every_secret_setting():
     values = set(secret_values(settings))
     assert {"db-password-1", "kie-key-123456", "callback-secret-1", BOT_TOKEN, "hmac-key-123456"} <= values
     assert "tg-webhook-secret" in values and BOT_TOKEN.partition(":")[2] in values
+    assert {"kie-second-key-1", "kie-third-key-1"} <= values  # every one of KIE_API_KEYS
 
 
 def test_temporal_sdk_extras_become_a_flat_workflow_id():
