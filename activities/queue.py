@@ -27,6 +27,11 @@ class QueuePolicy:
     max_refresh_seconds: float = 300.0
 
 
+# Temporal's priority (1 highest, 3 the default) for a user's first waiting generation: least served first,
+# as an ideal fair scheduler would; newcomers to a surge do not wait a whole round of everyone's repeats.
+FIRST_IN_QUEUE = 2
+
+
 def fairness_key(user_id: int) -> str:
     """Temporal's fairness key of a user's submits (the user id is already in the workflow id)."""
     return f"user-{user_id}"
@@ -71,6 +76,7 @@ class QueueActivities:
             refresh_seconds=refresh,
             # Their status messages share one chat: the user's k-th queued one first says so after the others.
             first_notice_seconds=(place.rank - 1) / p.chat_edits_per_second,
+            priority_key=FIRST_IN_QUEUE if place.rank == 1 else None,
             fairness_key=key,
             fairness_weight=weight,
         )

@@ -13,6 +13,7 @@ from bot.storage import BotStore
 from catalog import Catalog, get_catalog
 from db import AdminAudit, Generations, Ledger, Payments, Referrals, SubmitQueue
 from genflow.settings import Settings
+from workflows.models import QueuePlace
 
 
 @dataclass
@@ -61,6 +62,13 @@ class Services:
         """The estimated wait in the KIE queue for one more generation, when long enough to warn about."""
         place = await self.queue.place_for_new(user_id, paid_weight=self.settings.queue_paid_weight)
         return place.wait_seconds if place.wait_seconds > self.settings.queue_warn_seconds else None
+
+    async def queue_place(self, user_id: int) -> QueuePlace | None:
+        """The place one more generation would take, when it would wait long enough to be told so."""
+        place = await self.queue.place_for_new(user_id, paid_weight=self.settings.queue_paid_weight)
+        if place.wait_seconds < self.settings.queue_status_min_interval_seconds:
+            return None
+        return QueuePlace(ahead=place.ahead, queued=place.queued + 1, wait_seconds=place.wait_seconds)
 
     @property
     def task_queue(self) -> str:

@@ -188,7 +188,11 @@ class GenerationWorkflow:
             result_type=SubmitOutcome,
             # Dispatched fairly per user at the rate all KIE keys allow together, server-side (worker.py).
             task_queue=kie_task_queue(info.task_queue),
-            priority=Priority(fairness_key=queue.fairness_key, fairness_weight=queue.fairness_weight)
+            priority=Priority(
+                priority_key=queue.priority_key,
+                fairness_key=queue.fairness_key,
+                fairness_weight=queue.fairness_weight,
+            )
             if queue
             else Priority.default,
             start_to_close_timeout=timedelta(seconds=60),
@@ -340,12 +344,13 @@ class GenerationWorkflow:
         self._mark(
             Stage.QUEUED, f"{queue.ahead} ahead of {queue.queued} queued, about {queue.wait_seconds:.0f} s"
         )
-        shown: int | None = None  # the place the status message shows; a user's later ones wait their turn
-        if queue.first_notice_seconds <= 0:
-            await self._notify(Stage.QUEUED, cancellable=True)
-            shown = queue.ahead
+        # The bot's status message already says "in the queue"; the first update comes at a random point of
+        # the first refresh interval (after the user's earlier ones), so that a surge's thousand timers do
+        # not all fire in the same second.
+        shown: int | None = None  # the place the status message shows
+        first = queue.first_notice_seconds + queue.refresh_seconds * workflow.random().random()
         while not submit.done():
-            wait = queue.refresh_seconds if shown is not None else queue.first_notice_seconds
+            wait = queue.refresh_seconds if shown is not None else first
             try:
                 await workflow.wait_condition(
                     lambda: submit.done() or self._cancel_requested,

@@ -93,6 +93,7 @@ class QueuePlace(BaseModel):
     first_notice_seconds: float = 0.0  # a user's later queued generations say so one after another
     fairness_key: str = ""
     fairness_weight: float = 1.0
+    priority_key: int | None = None  # FIRST_IN_QUEUE for a user's first waiting generation, else the default
 
 
 class GenerationStatus(BaseModel):

@@ -23,6 +23,7 @@ from bot import flow, forms, keyboards, views
 from bot.services import Services
 from bot.storage import StartedRequest
 from catalog import UnknownModel
+from genflow.wait_text import queue_text
 from workflows.generation import GenerationWorkflow, generation_id
 from workflows.models import GenerationRequest
 from workflows.starter import start_generation
@@ -97,11 +98,12 @@ async def generate(
         callback_answer.text = await _attach(services, started) if started else _("Already started.")
         return
     assert callback.bot is not None
-    status = await callback.bot.send_message(
-        chat_id,
-        _("⏳ Starting {model}…").format(model=spec.title_for(lang)),
-        reply_markup=keyboards.cancel_generation(gid),
-    )
+    # Behind a surge the status message says so from the start: the workflow's own queue updates are
+    # spread out to stay within Telegram's limits.
+    place = await services.queue_place(user_id)
+    title = spec.title_for(lang)
+    text = queue_text(place, lang, model=title) if place else _("⏳ Starting {model}…").format(model=title)
+    status = await callback.bot.send_message(chat_id, text, reply_markup=keyboards.cancel_generation(gid))
     await services.store.set_status_message(user_id, key, status.message_id)
     request.status_message_id = status.message_id
     await start_generation(services.temporal, request, task_queue=services.task_queue)
