@@ -27,7 +27,7 @@ class QueuePolicy:
     max_refresh_seconds: float = 300.0
 
 
-# Temporal's priority (1 highest, 3 the default) for a user's first waiting generation: least served first,
+# Temporal's priority (1 highest, 3 the default) for a user's only generation in progress: least served first,
 # as an ideal fair scheduler would; newcomers to a surge do not wait a whole round of everyone's repeats.
 FIRST_IN_QUEUE = 2
 
@@ -47,7 +47,11 @@ class QueueActivities:
         weight = await self.queue.weight(user_id, paid_weight=self.policy.paid_weight)
         await self.queue.enter(generation_id, weight=weight)
         place = await self.queue.place(generation_id)
-        return self._view(place, user_id, weight)
+        view = self._view(place, user_id, weight)
+        # Least served first: the user's only generation in progress jumps ahead of everyone's repeats.
+        if place is not None and not await self.queue.earlier_in_progress(generation_id, user_id):
+            view.priority_key = FIRST_IN_QUEUE
+        return view
 
     @activity.defn
     async def join_queue(self, data: QueueInput) -> QueuePlace:
@@ -76,7 +80,6 @@ class QueueActivities:
             refresh_seconds=refresh,
             # Their status messages share one chat: the user's k-th queued one first says so after the others.
             first_notice_seconds=(place.rank - 1) / p.chat_edits_per_second,
-            priority_key=FIRST_IN_QUEUE if place.rank == 1 else None,
             fairness_key=key,
             fairness_weight=weight,
         )

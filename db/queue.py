@@ -102,6 +102,20 @@ class SubmitQueue:
             await self.capacity_per_second(),
         )
 
+    async def earlier_in_progress(self, generation_id: str, user_id: int) -> int:
+        """The user's unfinished generations started before this one (queued, or already at KIE)."""
+        return int(
+            await self._pool.fetchval(
+                """
+                SELECT count(*) FROM generations g
+                WHERE g.user_id = $2 AND g.finished_at IS NULL AND g.id <> $1
+                  AND g.created_at < (SELECT created_at FROM generations WHERE id = $1)
+                """,
+                generation_id,
+                user_id,
+            )
+        )
+
     async def weight(self, user_id: int, *, paid_weight: float) -> float:
         """The user's fairness weight: ``paid_weight`` for the paid tier (at least one top-up), else 1."""
         paid = await self._pool.fetchval(

@@ -62,3 +62,17 @@ async def test_weights_leaving_and_the_paid_tier(
     await ledger.ensure_user(4)
     await ledger.credit(4, 100, key="topup:4", kind="topup", reason="stars")
     assert await queue.weight(4, paid_weight=2.0) == 2.0
+
+
+async def test_earlier_in_progress_counts_the_users_unfinished_generations(
+    db_pool: asyncpg.Pool, generations: Generations
+) -> None:
+    queue = SubmitQueue(db_pool)
+    await _queued(generations, queue, "gen-7-a", 7)
+    await _queued(generations, queue, "gen-7-b", 7)
+    assert await queue.earlier_in_progress("gen-7-a", 7) == 0
+    assert await queue.earlier_in_progress("gen-7-b", 7) == 1
+    await generations.set_stage("gen-7-a", "waiting_kie")  # at KIE: still in progress, still counts
+    assert await queue.earlier_in_progress("gen-7-b", 7) == 1
+    await generations.finish("gen-7-a", "succeeded")
+    assert await queue.earlier_in_progress("gen-7-b", 7) == 0
