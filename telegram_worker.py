@@ -50,12 +50,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
         telegram = TelegramActivities(bot, Generations(pool), downloads, catalog)
         notices = NoticeActivities(bot, Ledger(pool), admin_ids=settings.admin_ids)
         stars = StarsActivities(bot, Payments(pool))
-        limits = SubmitLimits(
-            tasks_per_period=settings.kie_rate_limit_tasks,
-            period_seconds=settings.kie_rate_limit_period_seconds,
-            margin_seconds=settings.kie_rate_limit_margin_seconds,
-            task_queue=settings.temporal_task_queue,
-        )
+        limits = SubmitLimits.from_settings(settings)
         operations = OperationsActivities(
             accounts,
             bot,

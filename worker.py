@@ -71,12 +71,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
     generations = Generations(pool)
     ledger = Ledger(pool)
     audit = AdminAudit(pool)
-    limits = SubmitLimits(
-        tasks_per_period=settings.kie_rate_limit_tasks,
-        period_seconds=settings.kie_rate_limit_period_seconds,
-        margin_seconds=settings.kie_rate_limit_margin_seconds,
-        task_queue=settings.temporal_task_queue,
-    )
+    limits = SubmitLimits.from_settings(settings)
     keys = KieKeys(pool)
     queue = QueueActivities(
         SubmitQueue(pool),

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from catalog import Catalog, ModelSpec, UnknownModel
 from db import Generations, KieKeys
+from genflow.settings import Settings
 from kie.accounts import KieAccounts
 from kie.errors import KieError, KieParseError
 from kie.media import media_from_url
@@ -45,6 +46,15 @@ class SubmitLimits:
     period_seconds: float
     margin_seconds: float
     task_queue: str  # the workflows' queue; submits run on its "-kie" sibling
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SubmitLimits:
+        return cls(
+            tasks_per_period=settings.kie_rate_limit_tasks,
+            period_seconds=settings.kie_rate_limit_period_seconds,
+            margin_seconds=settings.kie_rate_limit_margin_seconds,
+            task_queue=settings.temporal_task_queue,
+        )
 
     def rate(self, active_keys: int) -> float:
         return submit_rate(active_keys, self.tasks_per_period, self.period_seconds, self.margin_seconds)

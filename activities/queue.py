@@ -62,9 +62,7 @@ class QueueActivities:
     async def queue_place(self, data: QueueInput) -> QueuePlace:
         """Where a queued generation stands now; ahead = 0 once it left the queue."""
         place = await self.queue.place(data.generation_id)
-        if place is None:
-            return QueuePlace(fairness_key=fairness_key(data.user_id))
-        return self._view(place, data.user_id, place.weight)
+        return self._view(place, data.user_id, place.weight if place else 1.0)
 
     def _view(self, place: Place | None, user_id: int, weight: float) -> QueuePlace:
         key = fairness_key(user_id)

@@ -14,18 +14,15 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.harness import buttons
 from catalog import get_catalog
-from db import KieKeys, create_pool
+from db import KieKeys
 from genflow.stack import Ports, Stack, simulated_settings
 from kie.accounts import key_id
 from tests.fixtures.postgres import create_database
-from tests.fixtures.system import System, finished
+from tests.fixtures.system import System, finished, running_system
 from workflows.models import Outcome
 
 CATALOG = get_catalog()
@@ -58,17 +55,8 @@ async def two_keys(pg_server_url: str) -> AsyncIterator[System]:
         extra_env=env,
         processes=("worker", "telegram-worker", "webhooks", "bot"),
     )
-    await asyncio.to_thread(stack.start)
-    try:
-        client = await Client.connect(
-            f"127.0.0.1:{stack.ports.temporal}", data_converter=pydantic_data_converter
-        )
-        pool = await create_pool(database_url, max_size=5)
-        async with aiohttp.ClientSession() as http:
-            yield System(stack, client, pool, http)
-        await pool.close()
-    finally:
-        await asyncio.to_thread(stack.stop)
+    async with running_system(stack, database_url) as system:
+        yield system
 
 
 async def bot_message(system: System, user: int, match, within: float = 15.0) -> dict:

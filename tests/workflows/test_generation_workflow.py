@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from genflow.embedded import temporal_test_server
 from tests.workflows.fakes import FakeWorld
 from workflows.generation import GenerationWorkflow
 from workflows.models import (
@@ -25,15 +22,6 @@ from workflows.models import (
 )
 
 QUEUE = "generation-test"
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    # One environment per test: time-skipping is global to an environment.
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server()
-    ) as environment:
-        yield environment
 
 
 @pytest.fixture

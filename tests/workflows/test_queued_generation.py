@@ -6,28 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from genflow.embedded import temporal_test_server
 from tests.workflows.fakes import FakeWorld
 from workflows.generation import GenerationWorkflow
 from workflows.models import GenerationRequest, GenerationResult, Outcome, QueuePlace, Reason, Stage
 
 QUEUE = "queued-test"
 BEHIND_A_SURGE = QueuePlace(ahead=12, queued=40, wait_seconds=6.0, refresh_seconds=5.0)
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server()
-    ) as environment:
-        yield environment
 
 
 async def start(client, user_id: int = 42, queue: str = QUEUE) -> WorkflowHandle:
