@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 LANGUAGES = ("ru", "en")
 FALLBACK_LANGUAGE = "en"
 
-Api = Literal["market", "veo", "runway", "suno", "gpt4o_image", "flux_kontext"]
+Api = Literal["market", "veo", "runway", "suno", "gpt4o_image", "flux_kontext", "midjourney"]
 Output = Literal["image", "video", "audio"]
 InputType = Literal["string", "boolean", "number", "integer", "array"]
 ItemType = Literal["uri", "string", "object"]

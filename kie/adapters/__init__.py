@@ -6,6 +6,7 @@ from kie.adapters.base import Adapter, CreateRequest, Method, StatusRequest
 from kie.adapters.flux_kontext import FluxKontextAdapter
 from kie.adapters.gpt4o_image import Gpt4oImageAdapter
 from kie.adapters.market import MarketAdapter
+from kie.adapters.midjourney import MidjourneyAdapter
 from kie.adapters.runway import RunwayAdapter
 from kie.adapters.suno import SunoAdapter
 from kie.adapters.veo import VeoAdapter
@@ -20,12 +21,14 @@ _ADAPTERS: dict[str, Adapter] = {
         SunoAdapter(),
         Gpt4oImageAdapter(),
         FluxKontextAdapter(),
+        MidjourneyAdapter(),
     )
 }
 
 
 def adapter_for(api: str) -> Adapter:
-    """The adapter for a catalog ``api``: market, veo, runway, suno, gpt4o_image or flux_kontext."""
+    """The adapter for a catalog ``api``: market, veo, runway, suno, gpt4o_image, flux_kontext
+    or midjourney."""
     try:
         return _ADAPTERS[api]
     except KeyError:
@@ -39,6 +42,7 @@ __all__ = [
     "Gpt4oImageAdapter",
     "MarketAdapter",
     "Method",
+    "MidjourneyAdapter",
     "RunwayAdapter",
     "StatusRequest",
     "SunoAdapter",
