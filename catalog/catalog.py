@@ -9,7 +9,7 @@ from catalog.errors import FieldError, UnknownFormat, UnknownModel, ValidationFa
 from catalog.media import accept_limits
 from catalog.media import check_media as check_media_file
 from catalog.messages import media_hint
-from catalog.pricing import Price, PriceRule, compute_price, describe_price, starting_price
+from catalog.pricing import Price, PriceRule, compute_price, describe_price, price_bounds, starting_price
 from catalog.specs import FormatSpec, MediaAccept, ModelSpec
 from catalog.validation import validate_inputs
 
@@ -109,6 +109,39 @@ class Catalog:
     def starting_price(self, model_id: str) -> int:
         """The lowest price over all options, for "from N credits" in menus."""
         return starting_price(self.price_rule(model_id), self.get(model_id))
+
+    def price_range(self, model_id: str) -> tuple[int, int]:
+        """(cheapest, dearest) generation over the model's options and limits, for the model card."""
+        return price_bounds(self.price_rule(model_id), self.get(model_id))
+
+    # --- the format-first menu and model cards --------------------------------------------------------
+
+    def newest(self, format_id: str, n: int | None = None) -> list[ModelSpec]:
+        """Enabled models of a format, most recently released first (menu order among equals)."""
+        models = self.by_format(format_id)  # already in menu order; the sort below is stable
+        models.sort(key=lambda model: model.released or "", reverse=True)
+        return models[:n] if n is not None else models
+
+    def shortlist(self, format_id: str, n: int, uses: Mapping[str, int] | None = None) -> list[ModelSpec]:
+        """The first screen of a format: the ``n`` most used models (``uses``: generations per model id, from
+        the caller's statistics), topped up with the newest; "more" shows the rest of ``newest()``."""
+        uses = uses or {}
+        used = sorted(
+            (model for model in self.by_format(format_id) if uses.get(model.id, 0) > 0),
+            key=lambda model: -uses[model.id],
+        )
+        picked = used[: (n + 1) // 2]  # half the screen for the most used, the rest for the newest
+        for model in [*self.newest(format_id), *used]:
+            if len(picked) >= n:
+                break
+            if all(model.id != other.id for other in picked):
+                picked.append(model)
+        return picked
+
+    def usual_seconds(self, model_id: str) -> int:
+        """Typical generation time for the model card: the model's own, else its format's."""
+        model = self.get(model_id)
+        return model.usual_seconds or self.format(model.format).usual_seconds
 
     def describe_price_rules(self, model_id: str, lang: str) -> str:
         """The model's price list for its card, e.g. "1K/2K — 18, 4K — 24 credits"."""

@@ -49,10 +49,12 @@ def load_catalog(data_dir: DataDir | None = None, *, prices_path: DataDir | None
     prices = _load_prices(prices_path if prices_path is not None else root / "prices.toml", problems)
 
     format_order = {fmt.id: index for index, fmt in enumerate(formats)}
+    deadlines = {fmt.id: fmt.deadline_seconds for fmt in formats}
     for model in models:
         if model.format not in format_order:
             problems.append(f"models/{model.id}: unknown format {model.format!r}")
         problems.extend(f"models/{model.id}: {problem}" for problem in _check_model(model))
+        problems.extend(f"models/{model.id}: {problem}" for problem in _check_card(model, deadlines))
     problems.extend(_check_unique("model id", [model.id for model in models]))
     problems.extend(_check_unique("model code", [model.code for model in models]))
     problems.extend(_check_unique("format id", [fmt.id for fmt in formats]))
@@ -125,6 +127,16 @@ def _check_model(model: ModelSpec) -> list[str]:
         validate_inputs(model, model.example)
     except ValidationFailed as failed:
         problems += [f"example: {message}" for message in failed.messages("en")]
+    return problems
+
+
+def _check_card(model: ModelSpec, deadlines: dict[str, int]) -> list[str]:
+    """The model card needs a release month ("newest first") and a "good for" line; a typical time, when
+    given, must fit the format's deadline."""
+    problems = [f"`{key}` is missing" for key in ("released", "good_for") if getattr(model, key) is None]
+    deadline = deadlines.get(model.format)
+    if model.usual_seconds is not None and deadline is not None and model.usual_seconds > deadline:
+        problems.append(f"usual_seconds {model.usual_seconds} exceeds the format's deadline {deadline}")
     return problems
 
 

@@ -134,6 +134,52 @@ def starting_price(rule: PriceRule, spec: ModelSpec) -> int:
     return credits
 
 
+def price_bounds(rule: PriceRule, spec: ModelSpec) -> tuple[int, int]:
+    """The cheapest and dearest generation the rule allows, over the model's options and limits, for the
+    model card's "N–M credits". Option combinations a conditional rule refuses (Runway 10 s in 1080p) are
+    left out; text priced by length counts up to the input's ``max_length`` (one block without one)."""
+    if rule.free:
+        return 0, 0
+    units = [rule.options["|".join(combo)] for combo in _allowed_combinations(rule, spec)] or [
+        rule.credits or 0
+    ]
+    low, high = min(units), max(units)
+    for name in (rule.per, rule.count):
+        if name is None:
+            continue
+        field = spec.inputs[name]
+        optional_count = name == rule.count and not field.required and field.default is None
+        low *= 1 if optional_count else _smallest_int(field)
+        high *= _largest_int(field)
+    if rule.chars_field and rule.per_chars:
+        longest = spec.inputs[rule.chars_field].max_length
+        high *= max(1, math.ceil(longest / rule.per_chars)) if longest else 1
+    return low, high
+
+
+def _allowed_combinations(rule: PriceRule, spec: ModelSpec) -> list[tuple[str, ...]]:
+    """Priced option combinations that no conditional rule of the model refuses."""
+    allowed = []
+    for combo in _option_combinations(rule, spec):
+        chosen = dict(zip(rule.by, combo, strict=True))
+        refused = False
+        for model_rule in spec.rules:
+            if not all(
+                key in chosen and chosen[key] == option_key(value) for key, value in model_rule.when.items()
+            ):
+                continue
+            for name, limits in model_rule.constrain.items():
+                if (
+                    name in chosen
+                    and "enum" in limits
+                    and chosen[name] not in map(option_key, limits["enum"])
+                ):
+                    refused = True
+        if not refused and "|".join(combo) in rule.options:
+            allowed.append(combo)
+    return allowed
+
+
 def describe_price(rule: PriceRule, spec: ModelSpec, lang: str) -> str:
     """The price list for a model card: "1K/2K — 18, 4K — 24 credits"; one line per combination when the
     price depends on several inputs ("Duration, s: 5, Sound: yes — 110 credits")."""
@@ -238,3 +284,11 @@ def _smallest_int(field: InputSpec) -> int:
     if field.enum:
         return min(_as_int(value) for value in field.enum)
     return math.ceil(field.minimum) if field.minimum is not None else 1
+
+
+def _largest_int(field: InputSpec) -> int:
+    if field.enum:
+        return max(_as_int(value) for value in field.enum)
+    if field.maximum is not None:
+        return math.floor(field.maximum)
+    return max(1, _as_int(field.default)) if field.default is not None else 1

