@@ -180,7 +180,7 @@ async def test_a_model_the_catalog_does_not_know(
     activities: KieActivities, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="activities.kie"):
-        result = await check(activities, "midjourney")
+        result = await check(activities, "luma")
     assert (result.state, result.fail_code) == ("unknown", "internal_error")
     assert any(r.levelno == logging.ERROR for r in caplog.records)
 
@@ -306,12 +306,12 @@ async def test_an_unreadable_create_answer_is_retried_and_logged(
 async def test_a_request_that_cannot_be_built_is_an_outcome(
     kie: Kie, activities: KieActivities, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken = replace_api(activities, "suno/generate-music", "midjourney")
+    broken = replace_api(activities, "suno/generate-music", "luma")
     with caplog.at_level(logging.ERROR, logger="activities.kie"):
         outcome = await submit(broken, "suno/generate-music")
     assert (outcome.ok, outcome.reason) == (False, Reason.SERVICE_UNAVAILABLE)
     assert "no KIE adapter" in outcome.detail and kie.paths == []
-    outcome = await submit(activities, "midjourney", {"prompt": "x"})
+    outcome = await submit(activities, "luma", {"prompt": "x"})
     assert (outcome.ok, outcome.reason) == (False, Reason.SERVICE_UNAVAILABLE)
 
 

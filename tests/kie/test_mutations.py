@@ -638,7 +638,7 @@ def test_suno_endpoints_and_required_callback(model: Model, path: str) -> None:
 
 def test_unknown_api() -> None:
     with pytest.raises(ValueError, match="no KIE adapter"):
-        adapter_for("midjourney")
+        adapter_for("luma")
 
 
 def test_parse_callback_dispatches_on_the_model() -> None:
