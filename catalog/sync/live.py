@@ -156,7 +156,8 @@ async def live_snapshots(stored: Snapshots, fetch: Fetch, base: str = DOCS) -> t
     models: dict[str, Snapshot] = {}
     for old, found in zip(snapshots, results, strict=True):
         for model_id, _endpoint, inputs in found:
-            if old.api != "market" or model_id == old.model:
+            # Some Market pages give `model` no enum (Grok text-to-video): the endpoint then identifies it.
+            if old.api != "market" or model_id in (None, old.model):
                 models[old.model] = old.model_copy(update={"inputs": _keep_prose(old, inputs)})
     new_results = await asyncio.gather(*(read(entry.doc_page, None) for entry in new_entries))
     for entry, found in zip(new_entries, new_results, strict=True):
