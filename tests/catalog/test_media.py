@@ -35,7 +35,8 @@ def test_every_media_input_says_what_it_accepts(catalog: Catalog, model_id: str,
     assert catalog.media_kind(model_id, field) == accept.kinds
     # What the name promises is what the data says.
     name = field.lower()
-    expected = "audio" if "audio" in name or field == "uploadUrl" else "video" if "video" in name else "image"
+    audio = "audio" in name or "voice" in name or field == "uploadUrl"
+    expected = "audio" if audio else "video" if "video" in name else "image"
     assert accept.kinds == [expected]
     # A Telegram photo (JPEG) fits every image input; a voice message (OGG) fits most audio inputs.
     if expected == "image":
