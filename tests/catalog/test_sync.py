@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from catalog import get_catalog, load_catalog
+from catalog.loading import default_data_dir
 from catalog.sync import Snapshots, drift, load_snapshots
 from catalog.sync.__main__ import main
 from catalog.sync.live import PageError, page_url, parse_llms, parse_page
@@ -38,6 +39,16 @@ def test_every_documented_model_is_offered_or_excluded() -> None:
     assert len({entry.doc_page for entry in STORED.index if not entry.model}) == len(
         [entry for entry in STORED.index if not entry.model]
     )
+
+
+def test_the_readme_lists_every_exclusion() -> None:
+    readme = (Path(str(default_data_dir())) / "README.md").read_text(encoding="utf-8")
+    for exclusion in STORED.excluded:
+        for name in [
+            *exclusion.models,
+            *(page.removeprefix("https://docs.kie.ai/") for page in exclusion.pages),
+        ]:
+            assert f"`{name}`" in readme, name
 
 
 def test_snapshots_record_where_they_come_from() -> None:
