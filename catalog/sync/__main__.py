@@ -32,7 +32,11 @@ def main(argv: list[str] | None = None, *, fetch: Fetch | None = None) -> int:
     if not args.live:
         report = drift(load_catalog(args.data), stored)
         return _print(report, "catalog vs stored snapshots", len(stored.index))
-    live, problems = asyncio.run(_live(stored, args.docs_base, fetch))
+    try:
+        live, problems = asyncio.run(_live(stored, args.docs_base, fetch))
+    except Exception as error:  # llms.txt itself unreachable: nothing to compare
+        print(f"could not read {args.docs_base}/llms.txt: {error}", file=sys.stderr)
+        return 2
     for problem in problems:
         print(f"could not read {problem}", file=sys.stderr)
     report = compare_snapshots(stored, live)

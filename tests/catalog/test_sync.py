@@ -266,3 +266,10 @@ async def test_changed_live_docs_are_reported_and_written(
     pages[page_url(stored.models["runway"].doc_page, "")] = render_page(stored.models["runway"])
     assert await serve(pages, argv) == 0
     assert capsys.readouterr().out.startswith("clean:")
+
+
+async def test_unreachable_docs_are_an_error_not_drift(
+    data_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await serve({}, ["--live", "--data", str(data_copy)]) == 2
+    assert "could not read http://127.0.0.1:" in capsys.readouterr().err
