@@ -28,11 +28,11 @@ from activities.operations import OperationsActivities
 from activities.stars import StarsActivities
 from activities.telegram import TelegramActivities
 from catalog import get_catalog
+from contracts.queues import telegram_task_queue
 from db import Generations, KieKeys, Ledger, Payments, create_pool
 from genflow.settings import Settings, get_settings
 from genflow.telegram import make_bot
 from genflow.worker_runtime import GRACEFUL_SHUTDOWN, kie_accounts, serve
-from workflows.queues import telegram_task_queue
 
 
 @contextlib.asynccontextmanager

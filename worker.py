@@ -29,20 +29,21 @@ from activities.admin import AdminActivities
 from activities.catalog import CatalogActivities
 from activities.kie import KieActivities, SubmitLimits
 from activities.ledger import LedgerActivities
+from activities.pacing import set_submit_rate
 from activities.payments import PaymentActivities
 from activities.queue import QueueActivities, QueuePolicy
 from billing import load_packages
 from catalog import get_catalog
+from contracts.queues import kie_task_queue
 from db import AdminAudit, Generations, KieKeys, Ledger, Payments, Referrals, SubmitQueue, create_pool
 from genflow.settings import Settings, get_settings
 from genflow.worker_runtime import GRACEFUL_SHUTDOWN, ActivityContextFilter, kie_accounts, serve
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 from workflows.alerts import AdminAlertWorkflow
 from workflows.generation import GenerationWorkflow
-from workflows.kie_credits import KieCreditsWorkflow, ensure_kie_credits_schedule
+from workflows.kie_credits import KieCreditsWorkflow
 from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
-from workflows.queues import kie_task_queue, set_submit_rate
-from workflows.schedules import ensure_reconcile_schedule
+from workflows.schedules import ensure_kie_credits_schedule, ensure_reconcile_schedule
 
 __all__ = ["GRACEFUL_SHUTDOWN", "WORKFLOWS", "ActivityContextFilter", "main", "workers"]
 

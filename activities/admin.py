@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.money import AdminResult, AdminStep
 from db import AdminAudit, Generations, InsufficientCredits, Ledger, RefundExceedsCharge
-from workflows.money_models import AdminResult, AdminStep
 
 
 class AdminActivities:
@@ -14,7 +16,7 @@ class AdminActivities:
         self.generations = generations
         self.audit = audit
 
-    @activity.defn
+    @implements(contract.adjust_credits)
     async def adjust_credits(self, step: AdminStep) -> AdminResult:
         request = step.adjust
         assert request is not None
@@ -52,7 +54,7 @@ class AdminActivities:
         )
         return await self._done(step, "adjust", str(request.user_id), result)
 
-    @activity.defn
+    @implements(contract.refund_generation)
     async def refund_generation(self, step: AdminStep) -> AdminResult:
         request = step.refund_generation
         assert request is not None

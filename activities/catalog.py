@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from temporalio import activity
-
 from catalog import Catalog, UnknownModel, ValidationFailed
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.models import Stage, ValidatedGeneration, ValidateInput
 from db import Generations
-from workflows.models import Stage, ValidatedGeneration, ValidateInput
 
 
 class CatalogActivities:
@@ -14,7 +14,7 @@ class CatalogActivities:
         self.catalog = catalog
         self.generations = generations
 
-    @activity.defn
+    @implements(contract.validate_generation)
     async def validate_generation(self, data: ValidateInput) -> ValidatedGeneration:
         request = data.request
         try:

@@ -12,7 +12,12 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.pacing import set_submit_rate, submit_rate
 from catalog import Catalog, ModelSpec, UnknownModel
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.models import Reason, ResultFile, Stage, StatusInput, SubmitInput, SubmitOutcome, TaskCheck
+from contracts.money import AdminNotice
 from db import Generations, KieKeys
 from genflow.settings import Settings
 from kie.accounts import KieAccounts
@@ -22,9 +27,6 @@ from kie.models import MediaType, TaskState, TaskStatus
 from kie.models import ResultFile as KieResultFile
 from kie.signature import callback_token
 from workflows.alerts import AdminAlertWorkflow
-from workflows.models import Reason, ResultFile, Stage, StatusInput, SubmitInput, SubmitOutcome, TaskCheck
-from workflows.money_models import AdminNotice
-from workflows.queues import set_submit_rate, submit_rate
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class KieActivities:
         token = callback_token(self.callback_secret, generation_id)
         return f"{self.public_base_url}/kie/callback/{generation_id}?t={token}"
 
-    @activity.defn
+    @implements(contract.submit_task)
     async def submit_task(self, data: SubmitInput) -> SubmitOutcome:
         """Create the KIE task.
 
@@ -185,7 +187,7 @@ class KieActivities:
             static_summary=f"KIE key {key} out of rotation",
         )
 
-    @activity.defn
+    @implements(contract.check_task)
     async def check_task(self, data: StatusInput) -> TaskCheck:
         """KIE's view of a task. Never fails the workflow over an answer it cannot read: that is an
         ``unknown`` state (logged), and the workflow keeps waiting on its deadline."""

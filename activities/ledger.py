@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.queue import QueueActivities
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.models import HoldInput, HoldOutcome, Outcome, Reason, SettleInput, Stage
 from db import Generations, HoldClosed, InsufficientCredits, Ledger
-from workflows.models import HoldInput, HoldOutcome, Outcome, Reason, SettleInput, Stage
 
 
 def hold_key(generation_id: str) -> str:
@@ -28,7 +29,7 @@ class LedgerActivities:
         self.generations = generations
         self.queue = queue
 
-    @activity.defn
+    @implements(contract.hold_credits)
     async def hold_credits(self, data: HoldInput) -> HoldOutcome:
         gid = data.generation_id
         await self.ledger.ensure_user(data.user_id)
@@ -56,7 +57,7 @@ class LedgerActivities:
         await self.generations.set_stage(gid, Stage.PREPARING.value)
         return HoldOutcome(ok=True, available=balance.available)
 
-    @activity.defn
+    @implements(contract.settle_credits)
     async def settle_credits(self, data: SettleInput) -> None:
         """Charge on success, release on anything else: exactly one of them, whatever is retried."""
         gid = data.generation_id
@@ -73,7 +74,7 @@ class LedgerActivities:
             raise ApplicationError(str(err), type="HoldClosed", non_retryable=True) from err
         await self._record(data)
 
-    @activity.defn
+    @implements(contract.record_outcome)
     async def record_outcome(self, data: SettleInput) -> None:
         """Outcome of a generation that never held anything (bad input, not enough credits)."""
         await self._record(data)

@@ -34,9 +34,11 @@ from temporalio.exceptions import ApplicationError
 
 from catalog import TELEGRAM_DOWNLOAD_LIMIT, Catalog, UnknownModel, get_catalog
 from catalog.mediatypes import normalize_mime
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.models import PrepareInput
 from kie.client import KieClient
 from kie.errors import KieError
-from workflows.models import PrepareInput
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class MediaActivities:
         self.kie = kie
         self.catalog = catalog or get_catalog()
 
-    @activity.defn
+    @implements(contract.prepare_inputs)
     async def prepare_inputs(self, data: PrepareInput) -> dict[str, Any]:
         """``data.inputs`` with every Telegram file id in ``data.media_fields`` replaced by a KIE URL."""
         done = _remembered_uploads()

@@ -12,12 +12,13 @@ from datetime import timedelta
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.money import AdminNotice, RefundNotice, TopUpNotice
 from db import Ledger
 from genflow.i18n import translate as _
-from workflows.money_models import AdminNotice, RefundNotice, TopUpNotice
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class NoticeActivities:
         self.ledger = ledger
         self.admin_ids = list(admin_ids)
 
-    @activity.defn
+    @implements(contract.notify_topup)
     async def notify_topup(self, notice: TopUpNotice) -> None:
         # The user's stored language wins: a top-up found by reconciliation knows no language of its own.
         user = await self.ledger.get_user(notice.user_id) if notice.user_id is not None else None
@@ -50,7 +51,7 @@ class NoticeActivities:
         )
         await self._send(notice.chat_id, text, markup)
 
-    @activity.defn
+    @implements(contract.notify_refund)
     async def notify_refund(self, notice: RefundNotice) -> None:
         user = await self.ledger.get_user(notice.user_id)
         language = (user.language if user else None) or "en"
@@ -61,7 +62,7 @@ class NoticeActivities:
         )
         await self._send(notice.user_id, text, None)
 
-    @activity.defn
+    @implements(contract.notify_admins)
     async def notify_admins(self, notice: AdminNotice) -> None:
         log.error("admin notice: %s", notice.text)
         for admin_id in self.admin_ids:

@@ -16,11 +16,13 @@ from aiogram import Bot
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.pacing import set_submit_rate
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.money import KieCreditsCheck
 from db import KieKeys
 from kie.accounts import KieAccounts
 from kie.errors import KieError
-from workflows.kie_credits import KieCreditsCheck
-from workflows.queues import set_submit_rate
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ class OperationsActivities:
         self.rate = rate  # submits a second for N active keys (activities.kie.SubmitLimits.rate)
         self.task_queue = task_queue
 
-    @activity.defn
+    @implements(contract.check_kie_credits)
     async def check_kie_credits(self) -> KieCreditsCheck:
         balances: dict[str, int] = {}
         refused: list[str] = []

@@ -11,14 +11,16 @@ import logging
 from temporalio import activity
 
 from billing import Packages, read_order_reference
-from db import AdminAudit, InsufficientCredits, Ledger, Payments, Referrals
-from workflows.money_models import (
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.money import (
     AdminResult,
     RefundTopUpStep,
     ReservationOutcome,
     TopUpRequest,
     TopUpResult,
 )
+from db import AdminAudit, InsufficientCredits, Ledger, Payments, Referrals
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class PaymentActivities:
         self.order_secret = order_secret
 
     # ---- top-up ---------------------------------------------------------------------------------------
-    @activity.defn
+    @implements(contract.credit_topup)
     async def credit_topup(self, request: TopUpRequest) -> TopUpResult:
         order = read_order_reference(self.order_secret, request.invoice_payload)
         if order is None:
@@ -115,7 +117,7 @@ class PaymentActivities:
 
     # ---- reconciliation -------------------------------------------------------------------------------
     # ---- refund of a top-up (admin) ----------------------------------------------------------------------
-    @activity.defn
+    @implements(contract.reserve_topup_refund)
     async def reserve_topup_refund(self, step: RefundTopUpStep) -> ReservationOutcome:
         payment = await self.payments.get(step.request.charge_id)
         if payment is None:
@@ -138,7 +140,7 @@ class PaymentActivities:
             )
         return ReservationOutcome(outcome="reserved", user_id=payment.user_id, credits=payment.credits)
 
-    @activity.defn
+    @implements(contract.complete_topup_refund)
     async def complete_topup_refund(self, step: RefundTopUpStep) -> AdminResult:
         charge_id = step.request.charge_id
         payment = await self.payments.get(charge_id)
@@ -156,7 +158,7 @@ class PaymentActivities:
             detail=f"{payment.stars} Stars refunded, {payment.credits} credits reversed",
         )
 
-    @activity.defn
+    @implements(contract.cancel_topup_refund)
     async def cancel_topup_refund(self, step: RefundTopUpStep) -> AdminResult:
         charge_id = step.request.charge_id
         await self.ledger.release(hold_key=refund_hold_key(charge_id), key=f"topup-refund-cancel:{charge_id}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from temporalio import activity
-
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.models import QueueInput, QueuePlace
 from db import Place, SubmitQueue
-from workflows.models import QueueInput, QueuePlace
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,12 @@ class QueueActivities:
             view.priority_key = FIRST_IN_QUEUE
         return view
 
-    @activity.defn
+    @implements(contract.join_queue)
     async def join_queue(self, data: QueueInput) -> QueuePlace:
         """After its media is uploaded, a generation joins the queue (one without media joins on hold)."""
         return await self.join(data.generation_id, data.user_id)
 
-    @activity.defn
+    @implements(contract.queue_place)
     async def queue_place(self, data: QueueInput) -> QueuePlace:
         """Where a queued generation stands now; ahead = 0 once it left the queue."""
         place = await self.queue.place(data.generation_id)

@@ -12,8 +12,10 @@ from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.money import ReconcileInput, RefundTopUpStep, StarPayment
 from db import Payments
-from workflows.money_models import ReconcileInput, RefundTopUpStep, StarPayment
 
 
 class StarsActivities:
@@ -21,7 +23,7 @@ class StarsActivities:
         self.bot = bot
         self.payments = payments
 
-    @activity.defn
+    @implements(contract.find_uncredited_star_payments)
     async def find_uncredited_star_payments(self, data: ReconcileInput) -> list[StarPayment]:
         """Incoming Stars payments Telegram knows about and the ledger does not."""
         found: list[StarPayment] = []
@@ -51,7 +53,7 @@ class StarsActivities:
         known = await self.payments.known([p.charge_id for p in found])
         return [p for p in found if p.charge_id not in known]
 
-    @activity.defn
+    @implements(contract.refund_stars)
     async def refund_stars(self, step: RefundTopUpStep) -> None:
         payment = await self.payments.get(step.request.charge_id)
         assert payment is not None

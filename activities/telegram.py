@@ -36,10 +36,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog import Catalog, UnknownModel
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.models import DeliverInput, DeliveryOutcome, NotifyInput, Reason, ResultFile, Stage
 from db import Generations
 from genflow.i18n import translate as _
 from genflow.wait_text import queue_text
-from workflows.models import DeliverInput, DeliveryOutcome, NotifyInput, Reason, ResultFile, Stage
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ class TelegramActivities:
             return model_id
 
     # ---- status message ------------------------------------------------------------------------------------
-    @activity.defn
+    @implements(contract.notify_status)
     async def notify_status(self, data: NotifyInput) -> None:
         lang = data.language
         text = self._status_text(data)
@@ -134,7 +136,7 @@ class TelegramActivities:
         await self.bot.send_message(data.chat_id, text, reply_markup=markup)
 
     # ---- delivery ------------------------------------------------------------------------------------------
-    @activity.defn
+    @implements(contract.deliver_result)
     async def deliver_result(self, data: DeliverInput) -> DeliveryOutcome:
         gid = data.generation_id
         # Files sent by an earlier attempt are in the heartbeat details: a retry does not send them twice.

@@ -28,9 +28,9 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from bench.harness import Check, Harness, buttons, failed, machine, print_checks, write_results
+from contracts.models import GenerationResult, Outcome
 from db import KieKeys, check_invariant
 from kie.accounts import key_id
-from workflows.models import GenerationResult, Outcome
 
 # (model, inputs, weight): mostly one-image generations, plus Suno (staged callbacks, two files, reorderable),
 # text-to-speech (audio) and a video: deliveries go through sendPhoto, sendMediaGroup, sendAudio, sendVideo.

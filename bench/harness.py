@@ -35,11 +35,11 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from contracts.models import GenerationRequest
+from contracts.queues import kie_task_queue, telegram_task_queue
 from db import Ledger, create_pool
 from genflow.stack import Ports, Stack, simulated_settings
 from kie.signature import callback_token, kie_signature
-from workflows.models import GenerationRequest
-from workflows.queues import kie_task_queue, telegram_task_queue
 from workflows.starter import start_generation
 
 ROOT = Path(__file__).resolve().parent.parent

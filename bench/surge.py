@@ -26,8 +26,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench.harness import Harness, percentile
+from contracts.models import GenerationRequest
 from genflow.stack import SIMULATED_BOT_TOKEN
-from workflows.models import GenerationRequest
 from workflows.starter import start_generation
 
 MODEL = "google/nano-banana"

@@ -11,9 +11,9 @@ from temporalio.client import Client
 from billing import Packages, load_packages
 from bot.storage import BotStore
 from catalog import Catalog, get_catalog
+from contracts.models import QueuePlace
 from db import AdminAudit, Generations, Ledger, Payments, Referrals, SubmitQueue
 from genflow.settings import Settings
-from workflows.models import QueuePlace
 
 
 @dataclass

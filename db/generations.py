@@ -71,6 +71,11 @@ class GenerationRecord(BaseModel):
         return self.status in FINAL_STATUSES
 
 
+class CallbackTarget(BaseModel):
+    model_id: str
+    finished: bool
+
+
 def _check_status(status: str, allowed: frozenset[str]) -> None:
     if status not in allowed:
         raise ValueError(f"status must be one of {sorted(allowed)}, got {status!r}")
@@ -207,6 +212,15 @@ class Generations:
     async def get(self, id: str) -> GenerationRecord | None:
         row = await self._pool.fetchrow("SELECT * FROM generations WHERE id = $1", id)
         return None if row is None else GenerationRecord(**dict(row))
+
+    async def callback_target(self, id: str) -> CallbackTarget | None:
+        """What the webhooks server needs to know of a generation a callback names; None if unknown."""
+        row = await self._pool.fetchrow(
+            "SELECT model_id, status = ANY ($2::text[]) AS finished FROM generations WHERE id = $1",
+            id,
+            list(FINAL_STATUSES),
+        )
+        return None if row is None else CallbackTarget(model_id=row["model_id"], finished=row["finished"])
 
     async def recent_for_user(self, user_id: int, limit: int = 10) -> list[GenerationRecord]:
         """Newest first."""

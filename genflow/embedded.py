@@ -17,13 +17,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from contracts import generation
+
 # Search attributes this project upserts; the dev server must know them before a workflow sets one.
-SEARCH_ATTRIBUTES: dict[str, str] = {
-    "GenerationStage": "Keyword",
-    "TelegramUserId": "Keyword",
-    "KieModel": "Keyword",
-    "KieTaskId": "Keyword",
-}
+# The dev server's --search-attribute flags, from the one declaration (all are Keywords).
+SEARCH_ATTRIBUTES: dict[str, str] = {key.name: "Keyword" for key in generation.SEARCH_ATTRIBUTES}
 
 
 def die_with_parent() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from contracts.models import QueuePlace
 from genflow.i18n import translate as _
-from workflows.models import QueuePlace
 
 
 def wait_phrase(seconds: float, language: str) -> str:

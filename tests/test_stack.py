@@ -17,9 +17,9 @@ import aiohttp
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from contracts.models import GenerationRequest, Outcome
 from db import Ledger, create_pool
 from genflow.embedded import die_with_parent
-from workflows.models import GenerationRequest, Outcome
 from workflows.starter import start_generation
 
 ROOT = Path(__file__).resolve().parent.parent

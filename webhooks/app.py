@@ -1,9 +1,11 @@
 """aiohttp application: ``POST /kie/callback/{workflow_id}``, ``GET /healthz``, ``GET /readyz``.
 
 A callback is a notification: the workflow confirms the outcome with KIE's status endpoint before any money
-moves, so this server only has to make sure the notification is ours and for a real generation.
-Answers: 200 signalled (or the generation already finished); 400 malformed; 403 bad URL token; 401 bad KIE
-signature; 404 no such generation; 413 too large; 503 Temporal unreachable or still starting (KIE retries).
+moves, so this server only has to make sure the notification is ours and for a real generation (its row in
+``generations``). What the body reports, read by the model's KIE adapter, goes with the signal for the
+workflow's timeline. Answers: 200 signalled (or the generation already finished); 400 malformed; 403 bad URL
+token; 401 bad KIE signature; 404 no such generation; 413 too large; 503 Temporal or PostgreSQL
+unreachable, or still starting (KIE retries).
 
 The server listens before it is connected: ``/healthz`` answers at once, ``/readyz`` and callbacks answer
 503 until Temporal and PostgreSQL are connected (see ``webhooks/__main__.py``), so a load balancer or a
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,14 +29,17 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from catalog import Catalog, UnknownModel, get_catalog
+from contracts.generation import signal_kie_callback
+from contracts.ids import parse_generation_id
+from contracts.models import KieCallbackSignal
+from contracts.routes import KIE_CALLBACK_ROUTE, KIE_CALLBACK_TOKEN_PARAM
+from db import Generations
 from genflow.metrics import HttpMetrics, set_outcome
-from kie.callbacks import extract_task_id
+from kie.callbacks import describe_callback, extract_task_id
 from kie.signature import verify_callback_token, verify_kie_signature
-from workflows.models import KieCallbackSignal
 
 log = logging.getLogger("webhooks")
-
-WORKFLOW_ID = re.compile(r"^gen-\d{1,20}-[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Backends:
 
 BACKENDS = web.AppKey("backends", Backends)
 CONFIG = web.AppKey("config", WebhookConfig)
+CATALOG = web.AppKey("catalog", Catalog)
 
 
 def _answer(status: int, outcome: str) -> web.Response:
@@ -84,9 +89,11 @@ async def kie_callback(request: web.Request) -> web.Response:
         # Starting: KIE retries a 5xx, and by then we are connected (or another replica answers).
         return _answer(503, "starting")
     workflow_id = request.match_info["workflow_id"]
-    if not WORKFLOW_ID.match(workflow_id):
+    if parse_generation_id(workflow_id) is None:
         return _answer(404, "unknown_generation")
-    if not verify_callback_token(config.callback_secret, workflow_id, request.query.get("t")):
+    if not verify_callback_token(
+        config.callback_secret, workflow_id, request.query.get(KIE_CALLBACK_TOKEN_PARAM)
+    ):
         log.warning("callback with a bad URL token", extra={"workflow_id": workflow_id})
         return _answer(403, "bad_token")
     if request.content_length is not None and request.content_length > config.max_body_bytes:
@@ -119,17 +126,17 @@ async def kie_callback(request: web.Request) -> web.Response:
         log.warning("callback with a bad KIE signature", extra={"workflow_id": workflow_id})
         return _answer(401, "bad_signature")
 
-    data = body.get("data")
-    callback_type = data.get("callbackType") if isinstance(data, dict) else None
-    signal = KieCallbackSignal(
-        task_id=task_id, callback_type=str(callback_type)[:32] if isinstance(callback_type, str) else None
-    )
-    handle = backends.client.get_workflow_handle(workflow_id)
+    target = await Generations(backends.pool).callback_target(workflow_id)
+    if target is None:
+        return _answer(404, "unknown_generation")
+    if target.finished:
+        return _answer(200, "already_finished")  # or KIE would retry for nothing
+    signal = _signal(body, task_id, target.model_id, request.app[CATALOG])
     try:
-        await handle.signal("kie_callback", signal)
+        await signal_kie_callback(backends.client.get_workflow_handle(workflow_id), signal)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            return await _closed_or_unknown(request, workflow_id, err)
+            return _answer(200, "already_finished")  # closed since we read its row
         if err.status in (
             RPCStatusCode.UNAVAILABLE,
             RPCStatusCode.DEADLINE_EXCEEDED,
@@ -154,17 +161,19 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _closed_or_unknown(request: web.Request, workflow_id: str, err: RPCError) -> web.Response:
-    # A finished generation still gets 200, or KIE would retry for nothing. Temporal forgets closed ids after
-    # retention; the generations row remembers them.
-    if "completed" in err.message:
-        return _answer(200, "already_finished")
-    pool = request.app[BACKENDS].pool
-    assert pool is not None  # checked by kie_callback
-    exists = await pool.fetchval("SELECT 1 FROM generations WHERE id = $1", workflow_id)
-    if exists:
-        return _answer(200, "already_finished")
-    return _answer(404, "unknown_generation")
+def _signal(body: dict, task_id: str, model_id: str, catalog: Catalog) -> KieCallbackSignal:
+    """The signal: the task, Suno's stage, and what the body reports (for the timeline, never trusted)."""
+    data = body.get("data")
+    callback_type = data.get("callbackType") if isinstance(data, dict) else None
+    try:
+        reported = describe_callback(body, catalog.get(model_id))
+    except UnknownModel:  # the model left the catalog since; the status check still decides
+        reported = None
+    return KieCallbackSignal(
+        task_id=task_id,
+        callback_type=str(callback_type)[:32] if isinstance(callback_type, str) else None,
+        reported=reported,
+    )
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -208,6 +217,7 @@ def create_app(
     config: WebhookConfig,
     *,
     backends: Backends | None = None,
+    catalog: Catalog | None = None,
 ) -> web.Application:
     """The application; with ``client``/``pool`` None it answers 503 until ``backends.connected(...)``."""
     backends = backends or Backends()
@@ -216,8 +226,9 @@ def create_app(
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[unexpected_errors])
     app[BACKENDS] = backends
     app[CONFIG] = config
+    app[CATALOG] = catalog or get_catalog()
     backends.metrics.install(app)
-    app.router.add_post("/kie/callback/{workflow_id}", kie_callback)
+    app.router.add_post(KIE_CALLBACK_ROUTE, kie_callback)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.money_models import (
+    from contracts import activities
+    from contracts.money import (
         AdjustCreditsRequest,
         AdminResult,
         AdminStep,
@@ -17,9 +20,11 @@ with workflow.unsafe.imports_passed_through():
         RefundNotice,
         RefundTopUpRequest,
         RefundTopUpStep,
-        ReservationOutcome,
     )
-    from workflows.queues import telegram_task_queue
+    from contracts.queues import telegram_task_queue
+
+Step = TypeVar("Step")
+Result = TypeVar("Result")
 
 MONEY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
@@ -28,11 +33,10 @@ TELEGRAM_RETRY = RetryPolicy(
 )
 
 
-def _money(activity: str, arg: object, summary: str, result_type: type = AdminResult):
+def _money(activity: Callable[[Step], Awaitable[Result]], arg: Step, summary: str) -> Awaitable[Result]:
     return workflow.execute_activity(
         activity,
         arg,
-        result_type=result_type,
         start_to_close_timeout=timedelta(seconds=15),
         retry_policy=MONEY_RETRY,
         schedule_to_close_timeout=timedelta(days=1),
@@ -46,7 +50,7 @@ class AdjustCreditsWorkflow:
     async def run(self, request: AdjustCreditsRequest) -> AdminResult:
         step = AdminStep(workflow_id=workflow.info().workflow_id, adjust=request)
         result = await _money(
-            "adjust_credits", step, f"adjust {request.amount:+d} for user {request.user_id}"
+            activities.adjust_credits, step, f"adjust {request.amount:+d} for user {request.user_id}"
         )
         workflow.set_current_details(f"**{result.outcome}** by admin {request.admin_id}: {request.reason}")
         return result
@@ -57,12 +61,12 @@ class RefundGenerationWorkflow:
     @workflow.run
     async def run(self, request: RefundGenerationRequest) -> AdminResult:
         step = AdminStep(workflow_id=workflow.info().workflow_id, refund_generation=request)
-        result = await _money("refund_generation", step, f"refund {request.generation_id}")
+        result = await _money(activities.refund_generation, step, f"refund {request.generation_id}")
         workflow.set_current_details(f"**{result.outcome}** by admin {request.admin_id}: {request.reason}")
         if result.outcome == "done" and result.user_id is not None:
             try:
                 await workflow.execute_activity(
-                    "notify_refund",
+                    activities.notify_refund,
                     RefundNotice(user_id=result.user_id, credits=result.amount),
                     task_queue=telegram_task_queue(workflow.info().task_queue),
                     start_to_close_timeout=timedelta(seconds=15),
@@ -85,7 +89,7 @@ class RefundTopUpWorkflow:
     @workflow.run
     async def run(self, request: RefundTopUpRequest) -> AdminResult:
         step = RefundTopUpStep(workflow_id=workflow.info().workflow_id, request=request)
-        reserved = await _money("reserve_topup_refund", step, "reserve the credits", ReservationOutcome)
+        reserved = await _money(activities.reserve_topup_refund, step, "reserve the credits")
         if reserved.outcome != "reserved":
             outcome = "already_done" if reserved.outcome == "already_refunded" else "refused"
             detail = reserved.outcome + (
@@ -96,7 +100,7 @@ class RefundTopUpWorkflow:
             )
         try:
             await workflow.execute_activity(
-                "refund_stars",
+                activities.refund_stars,
                 step,
                 task_queue=telegram_task_queue(workflow.info().task_queue),
                 start_to_close_timeout=timedelta(seconds=30),
@@ -104,12 +108,12 @@ class RefundTopUpWorkflow:
                 summary="refundStarPayment",
             )
         except ActivityError as err:
-            await _money("cancel_topup_refund", step, "release the reserved credits", AdminResult)
+            await _money(activities.cancel_topup_refund, step, "release the reserved credits")
             detail = f"Telegram refused the refund: {err.cause or err}"
             return await self._finish(
                 step, AdminResult(outcome="refused", detail=detail, user_id=reserved.user_id)
             )
-        result = await _money("complete_topup_refund", step, "reverse the credits")
+        result = await _money(activities.complete_topup_refund, step, "reverse the credits")
         return await self._finish(step, result)
 
     async def _finish(self, step: RefundTopUpStep, result: AdminResult) -> AdminResult:

@@ -13,8 +13,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.money_models import AdminNotice
-    from workflows.queues import telegram_task_queue
+    from contracts import activities
+    from contracts.money import AdminNotice
+    from contracts.queues import telegram_task_queue
 
 
 @workflow.defn
@@ -22,7 +23,7 @@ class AdminAlertWorkflow:
     @workflow.run
     async def run(self, notice: AdminNotice) -> None:
         await workflow.execute_activity(
-            "notify_admins",
+            activities.notify_admins,
             notice,
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=30),

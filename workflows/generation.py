@@ -10,19 +10,26 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import Priority, RetryPolicy, SearchAttributeKey
+from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import (
+    from contracts import activities
+    from contracts.generation import (
+        CANCEL,
+        GENERATION_STAGE,
+        KIE_CALLBACK,
+        KIE_TASK_ID,
+        POLL_NOW,
+        STATUS,
+    )
+    from contracts.models import (
         CancelResult,
         DeliverInput,
-        DeliveryOutcome,
         GenerationRequest,
         GenerationResult,
         GenerationStatus,
         HoldInput,
-        HoldOutcome,
         KieCallbackSignal,
         NotifyInput,
         Outcome,
@@ -35,17 +42,11 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         StatusInput,
         SubmitInput,
-        SubmitOutcome,
         TaskCheck,
         ValidatedGeneration,
         ValidateInput,
     )
-    from workflows.queues import kie_task_queue, telegram_task_queue
-
-GENERATION_STAGE = SearchAttributeKey.for_keyword("GenerationStage")
-TELEGRAM_USER_ID = SearchAttributeKey.for_keyword("TelegramUserId")
-KIE_MODEL = SearchAttributeKey.for_keyword("KieModel")
-KIE_TASK_ID = SearchAttributeKey.for_keyword("KieTaskId")
+    from contracts.queues import kie_task_queue, telegram_task_queue
 
 # Without a callback we poll on a widening schedule: KIE's callbacks can be lost.
 POLL_SCHEDULE = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5))
@@ -71,10 +72,6 @@ STATUS_RETRY = RetryPolicy(
 )
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 DELIVER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=2))
-
-
-def generation_id(user_id: int, request_key: str) -> str:
-    return f"gen-{user_id}-{request_key}"
 
 
 # Outside the sandbox: re-importing this module into a sandbox for every run cost a third of the worker's CPU
@@ -112,9 +109,8 @@ class GenerationWorkflow:
         self._mark(Stage.VALIDATING, f"requested {request.model_id}")
 
         validated = await workflow.execute_local_activity(
-            "validate_generation",
+            activities.validate_generation,
             ValidateInput(generation_id=gid, request=request),
-            result_type=ValidatedGeneration,
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=QUICK_RETRY,
             schedule_to_close_timeout=timedelta(minutes=10),
@@ -136,7 +132,7 @@ class GenerationWorkflow:
             Stage.HOLDING, f"price {validated.price}" + (" (free allowance)" if validated.free else "")
         )
         hold = await workflow.execute_local_activity(
-            "hold_credits",
+            activities.hold_credits,
             HoldInput(
                 generation_id=gid,
                 user_id=request.user_id,
@@ -145,7 +141,6 @@ class GenerationWorkflow:
                 free_daily_allowance=validated.free_daily_allowance,
                 enter_queue=not validated.media_fields,
             ),
-            result_type=HoldOutcome,
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=MONEY_RETRY,
             schedule_to_close_timeout=timedelta(minutes=30),
@@ -172,9 +167,8 @@ class GenerationWorkflow:
                 return await self._settle_failure(Outcome.CANCELLED, Reason.CANCELLED)
             if workflow.patched("submit-queue"):
                 queue = await workflow.execute_local_activity(
-                    "join_queue",
+                    activities.join_queue,
                     QueueInput(generation_id=gid, user_id=request.user_id),
-                    result_type=QueuePlace,
                     start_to_close_timeout=timedelta(seconds=15),
                     retry_policy=QUICK_RETRY,
                     schedule_to_close_timeout=timedelta(minutes=10),
@@ -183,9 +177,8 @@ class GenerationWorkflow:
 
         self._mark(Stage.SUBMITTING, "creating the KIE task")
         submit = workflow.start_activity(
-            "submit_task",
+            activities.submit_task,
             SubmitInput(generation_id=gid, model_id=request.model_id, inputs=inputs),
-            result_type=SubmitOutcome,
             # Dispatched fairly per user at the rate all KIE keys allow together, server-side (worker.py).
             task_queue=kie_task_queue(info.task_queue),
             priority=Priority(
@@ -242,7 +235,7 @@ class GenerationWorkflow:
         )
         self._mark(Stage.DELIVERING, f"{len(final.files)} file(s) from task {final.task_id}")
         delivery = await workflow.execute_activity(
-            "deliver_result",
+            activities.deliver_result,
             DeliverInput(
                 generation_id=gid,
                 chat_id=request.chat_id,
@@ -252,7 +245,6 @@ class GenerationWorkflow:
                 files=final.files,
                 price=validated.price,
             ),
-            result_type=DeliveryOutcome,
             task_queue=telegram_task_queue(info.task_queue),
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(minutes=1),
@@ -266,7 +258,8 @@ class GenerationWorkflow:
 
     # ---- signals, updates, queries -------------------------------------------------------------------------
     @workflow.signal(
-        description="A KIE callback arrived for a task of this generation (confirmed by polling)."
+        name=KIE_CALLBACK,
+        description="A KIE callback arrived for a task of this generation (confirmed by polling).",
     )
     def kie_callback(self, callback: KieCallbackSignal) -> None:
         key = (callback.task_id, callback.callback_type)
@@ -274,14 +267,18 @@ class GenerationWorkflow:
             return  # KIE re-delivers callbacks; a duplicate must not cost another status check
         self._seen_callbacks.add(key)
         self._callbacks += 1
+        if callback.reported:
+            self._mark(self._stage, f"KIE called back about {callback.task_id}: {callback.reported}")
         if callback.task_id not in self._pending_tasks:
             self._pending_tasks.append(callback.task_id)
 
-    @workflow.signal(description="Operators: ask KIE for the task status now instead of waiting.")
+    @workflow.signal(
+        name=POLL_NOW, description="Operators: ask KIE for the task status now instead of waiting."
+    )
     def poll_now(self) -> None:
         self._poll_requested = True
 
-    @workflow.update(description="The user cancels; accepted until the KIE task is submitted.")
+    @workflow.update(name=CANCEL, description="The user cancels; accepted until the KIE task is submitted.")
     def cancel(self) -> CancelResult:
         self._cancel_requested = True
         self._mark(self._stage, "cancel requested by the user")
@@ -292,7 +289,7 @@ class GenerationWorkflow:
         if self._stage not in CANCELLABLE or self._result is not None:
             raise ValueError(f"too late to cancel: the generation is {self._stage.value}")
 
-    @workflow.query(description="The whole state of this generation.")
+    @workflow.query(name=STATUS, description="The whole state of this generation.")
     def status(self) -> GenerationStatus:
         request = self._request
         validated = self._validated
@@ -316,11 +313,10 @@ class GenerationWorkflow:
         """Upload the user's media; returns None when the user cancelled meanwhile."""
         assert self._request is not None
         upload = workflow.start_activity(
-            "prepare_inputs",
+            activities.prepare_inputs,
             PrepareInput(
                 generation_id=gid, model_id=self._request.model_id, inputs=inputs, media_fields=media_fields
             ),
-            result_type=dict,
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(seconds=30),
@@ -365,9 +361,8 @@ class GenerationWorkflow:
                 submit.cancel()
                 break
             queue = await workflow.execute_local_activity(
-                "queue_place",
+                activities.queue_place,
                 QueueInput(generation_id=gid, user_id=self._request.user_id),
-                result_type=QueuePlace,
                 start_to_close_timeout=timedelta(seconds=15),
                 retry_policy=QUICK_RETRY,
                 schedule_to_close_timeout=timedelta(minutes=5),
@@ -412,14 +407,13 @@ class GenerationWorkflow:
             self._polls += 1
             try:
                 check = await workflow.execute_local_activity(
-                    "check_task",
+                    activities.check_task,
                     StatusInput(
                         generation_id=gid,
                         model_id=model_id,
                         task_id=task_id,
                         key_id=self._task_keys.get(task_id),
                     ),
-                    result_type=TaskCheck,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=STATUS_RETRY,
                     summary=f"ask KIE about {task_id}",
@@ -462,7 +456,7 @@ class GenerationWorkflow:
         assert self._request is not None and self._validated is not None
         self._mark(Stage.SETTLING, "charging" if success else "releasing the hold")
         await workflow.execute_local_activity(
-            "settle_credits",
+            activities.settle_credits,
             SettleInput(
                 generation_id=workflow.info().workflow_id,
                 user_id=self._request.user_id,
@@ -509,7 +503,7 @@ class GenerationWorkflow:
         assert self._request is not None
         gid = workflow.info().workflow_id
         await workflow.execute_local_activity(
-            "record_outcome",
+            activities.record_outcome,
             SettleInput(
                 generation_id=gid,
                 user_id=self._request.user_id,
@@ -546,7 +540,7 @@ class GenerationWorkflow:
             return
         try:
             await workflow.execute_activity(
-                "notify_status",
+                activities.notify_status,
                 NotifyInput(
                     generation_id=workflow.info().workflow_id,
                     chat_id=request.chat_id,

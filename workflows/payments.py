@@ -9,23 +9,20 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.money_models import (
+    from contracts import activities
+    from contracts.ids import topup_id
+    from contracts.money import (
         AdminNotice,
         ReconcileInput,
         ReconcileResult,
-        StarPayment,
         TopUpNotice,
         TopUpRequest,
         TopUpResult,
     )
-    from workflows.queues import telegram_task_queue
+    from contracts.queues import telegram_task_queue
 
 MONEY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
-
-
-def topup_id(charge_id: str) -> str:
-    return f"topup-{charge_id}"
 
 
 @workflow.defn
@@ -35,9 +32,8 @@ class TopUpWorkflow:
     @workflow.run
     async def run(self, request: TopUpRequest) -> TopUpResult:
         result = await workflow.execute_activity(
-            "credit_topup",
+            activities.credit_topup,
             request,
-            result_type=TopUpResult,
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=MONEY_RETRY,
             schedule_to_close_timeout=timedelta(days=7),
@@ -55,7 +51,7 @@ class TopUpWorkflow:
         if result.balance_after is not None:
             try:
                 await workflow.execute_activity(
-                    "notify_topup",
+                    activities.notify_topup,
                     TopUpNotice(
                         user_id=request.user_id,
                         chat_id=request.chat_id,
@@ -80,9 +76,8 @@ class ReconcileStarsWorkflow:
     @workflow.run
     async def run(self, data: ReconcileInput) -> ReconcileResult:
         payments = await workflow.execute_activity(
-            "find_uncredited_star_payments",
+            activities.find_uncredited_star_payments,
             data,
-            result_type=list[StarPayment],
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=5),
@@ -117,7 +112,7 @@ class ReconcileStarsWorkflow:
 async def _tell_admins(text: str) -> None:
     try:
         await workflow.execute_activity(
-            "notify_admins",
+            activities.notify_admins,
             AdminNotice(text=text),
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=30),

@@ -11,16 +11,12 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from workflows.generation import (
-    GENERATION_STAGE,
-    KIE_MODEL,
-    TELEGRAM_USER_ID,
-    GenerationWorkflow,
-    generation_id,
-)
-from workflows.models import GenerationRequest, GenerationResult, Stage
-from workflows.money_models import TopUpRequest, TopUpResult
-from workflows.payments import TopUpWorkflow, topup_id
+from contracts.generation import GENERATION_STAGE, KIE_MODEL, TELEGRAM_USER_ID
+from contracts.ids import generation_id, topup_id
+from contracts.models import GenerationRequest, GenerationResult, Stage
+from contracts.money import TopUpRequest, TopUpResult
+from workflows.generation import GenerationWorkflow
+from workflows.payments import TopUpWorkflow
 
 
 async def start_generation(

@@ -49,14 +49,14 @@ from bot.routers.balance import movement_line
 from bot.services import Services
 from bot.states import AdminStates
 from catalog import UnknownFormat
-from genflow.i18n import translate
-from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
-from workflows.money_models import (
+from contracts.money import (
     AdjustCreditsRequest,
     AdminResult,
     RefundGenerationRequest,
     RefundTopUpRequest,
 )
+from genflow.i18n import translate
+from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 
 MAX_ID = 2**63 - 1  # a PostgreSQL bigint
 ADMIN_WAIT = 20.0  # seconds to wait for an admin workflow's result before pointing at the Temporal UI

@@ -23,9 +23,9 @@ from bot import flow, forms, keyboards, views
 from bot.services import Services
 from bot.storage import StartedRequest
 from catalog import UnknownModel
+from contracts.models import GenerationRequest
 from genflow.wait_text import queue_text
 from workflows.generation import GenerationWorkflow, generation_id
-from workflows.models import GenerationRequest
 from workflows.starter import start_generation
 
 CANCEL_TIMEOUT = 10.0  # seconds to wait for the workflow's answer before telling the user to retry

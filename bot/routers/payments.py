@@ -31,7 +31,7 @@ from billing import Package, make_order_reference, read_order_reference
 from bot import keyboards, views
 from bot.keyboards import button, home_row, markup
 from bot.services import Services
-from workflows.money_models import TopUpRequest
+from contracts.money import TopUpRequest
 from workflows.starter import start_topup
 
 log = logging.getLogger(__name__)

@@ -22,11 +22,11 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.media import MediaActivities
+from contracts.models import PrepareInput
 from kie.client import KieClient
 from simulators.kie import KieSimConfig, KieSimulator
 from simulators.telegram import TelegramSimulator
 from simulators.telegram.testing import bot_for, make_png, running_simulator
-from workflows.models import PrepareInput
 
 ASSETS = Path(__file__).resolve().parents[2] / "simulators" / "kie" / "assets"
 USER = 4242

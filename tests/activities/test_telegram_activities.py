@@ -14,11 +14,11 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.telegram import TelegramActivities
 from catalog import get_catalog
+from contracts.models import DeliverInput, NotifyInput, Reason, ResultFile, Stage
 from db import Generations
 from simulators.kie.media import asset
 from simulators.telegram.simulator import TelegramSimulator
 from simulators.telegram.testing import bot_for, make_png, running_simulator, serve_files
-from workflows.models import DeliverInput, NotifyInput, Reason, ResultFile, Stage
 
 USER = 5001
 PNG = make_png(320, 240)

@@ -13,11 +13,11 @@ import pytest
 
 from bot.admin_stats import start_of_day
 from bot.app import set_commands
+from contracts.models import GenerationResult, Stage
 from db import check_invariant
 from tests.bot.conftest import Harness, User, buttons, new_user_id
 from tests.bot.test_payments import pay
 from workflows.generation import GenerationWorkflow
-from workflows.models import GenerationResult, Stage
 
 ADMIN = new_user_id()
 

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from contracts.models import Stage
 from simulators.telegram.testing import make_png
 from tests.bot.conftest import Harness, User, buttons, media_messages
 from tests.bot.test_create import generate_from_card, open_model
 from workflows.generation import GenerationWorkflow
-from workflows.models import Stage
 
 
 async def card_for(user: User, prompt: str) -> None:

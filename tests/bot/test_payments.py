@@ -17,11 +17,11 @@ from temporalio.service import RPCError
 from billing import load_packages, make_order_reference, read_order_reference
 from bot.app import make_bot
 from bot.middlewares import FloodMiddleware
+from contracts.ids import RECONCILE_SCHEDULE_ID
+from contracts.money import ReconcileInput, TopUpRequest, TopUpResult
 from db import Referrals, check_invariant
 from tests.bot.conftest import Harness, User, bot_settings, buttons
-from workflows.money_models import ReconcileInput, TopUpRequest, TopUpResult
 from workflows.payments import ReconcileStarsWorkflow
-from workflows.schedules import RECONCILE_SCHEDULE_ID
 from workflows.starter import start_topup
 
 PACKAGES = load_packages()

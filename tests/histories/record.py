@@ -19,11 +19,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.models import GenerationRequest, KieCallbackSignal, Stage
 from genflow.embedded import temporal_cli, temporal_test_server
 from tests.fixtures.temporal import SEARCH_ATTRIBUTES
 from tests.workflows.fakes import FakeWorld
 from workflows.generation import GenerationWorkflow
-from workflows.models import GenerationRequest, KieCallbackSignal, Stage
 from workflows.starter import start_generation
 
 HERE = Path(__file__).parent

@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 
 from catalog import get_catalog
+from contracts.models import GenerationResult, Outcome
 from simulators.telegram.testing import make_png
 from tests.fixtures.system import System, finished
-from workflows.models import GenerationResult, Outcome
 
 ASSETS = Path(__file__).resolve().parents[2] / "simulators" / "kie" / "assets"
 CATALOG = get_catalog()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from catalog import get_catalog
+from contracts.models import Outcome, Stage
 from simulators.telegram.testing import make_png
 from tests.fixtures.system import System, finished
-from workflows.models import Outcome, Stage
 
 ASSETS = Path(__file__).resolve().parents[2] / "simulators" / "kie" / "assets"
 CATALOG = get_catalog()

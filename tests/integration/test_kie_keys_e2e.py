@@ -18,12 +18,12 @@ import pytest
 
 from bench.harness import buttons
 from catalog import get_catalog
+from contracts.models import Outcome
 from db import KieKeys
 from genflow.stack import Ports, Stack, simulated_settings
 from kie.accounts import key_id
 from tests.fixtures.postgres import create_database
 from tests.fixtures.system import System, finished, running_system
-from workflows.models import Outcome
 
 CATALOG = get_catalog()
 KEYS = ("kie-account-a", "kie-account-b")

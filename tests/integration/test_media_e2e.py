@@ -7,6 +7,7 @@ import os
 import time
 from typing import Any
 
+from contracts.models import Outcome, Reason
 from simulators.telegram.testing import make_png
 from tests.fixtures.system import System, finished
 from tests.integration.test_families_e2e import (
@@ -19,7 +20,6 @@ from tests.integration.test_families_e2e import (
     send_file,
     start,
 )
-from workflows.models import Outcome, Reason
 
 MB = 1_000_000
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from contracts.models import Outcome
 from tests.fixtures.system import System
 from tests.integration.test_families_e2e import (
     START_CREDITS,
@@ -15,7 +16,6 @@ from tests.integration.test_families_e2e import (
     generate,
     kie_task,
 )
-from workflows.models import Outcome
 
 
 async def test_text_to_image_delivers_four_images(system: System) -> None:

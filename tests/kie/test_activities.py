@@ -17,10 +17,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.kie import KieActivities, SubmitLimits
 from catalog import get_catalog
+from contracts.models import Reason, StatusInput, SubmitInput, TaskCheck
 from db import Slot
 from kie.accounts import KieAccounts
 from kie.client import KieClient
-from workflows.models import Reason, StatusInput, SubmitInput, TaskCheck
 
 CATALOG = get_catalog()
 

@@ -21,11 +21,11 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.kie import KieActivities, SubmitLimits
 from catalog import get_catalog
+from contracts.models import StatusInput, SubmitInput
+from contracts.queues import kie_task_queue
 from db import Slot
 from kie.accounts import KieAccounts, key_id
 from kie.client import KieClient
-from workflows.models import StatusInput, SubmitInput
-from workflows.queues import kie_task_queue
 
 CATALOG = get_catalog()
 GOOD, BAD = "key-good", "key-bad"

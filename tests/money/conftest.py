@@ -22,13 +22,13 @@ from activities.notices import NoticeActivities
 from activities.payments import PaymentActivities
 from activities.stars import StarsActivities
 from billing import load_packages, make_order_reference
+from contracts.queues import telegram_task_queue
 from db import AdminAudit, Generations, Ledger, Payments, Referrals
 from genflow.embedded import temporal_test_server
 from simulators.telegram import SimulatorConfig, TelegramSimulator
 from simulators.telegram.testing import TEST_TOKEN, bot_for, running_simulator
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
-from workflows.queues import telegram_task_queue
 
 SECRET = "test-order-secret"
 ADMIN = 900

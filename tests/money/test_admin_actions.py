@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from contracts.money import AdjustCreditsRequest, RefundGenerationRequest, RefundTopUpRequest
 from db import AdminAudit, Generations, check_invariant
 from tests.money.conftest import ADMIN, Money
 from tests.money.test_topups import request_for
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
-from workflows.money_models import AdjustCreditsRequest, RefundGenerationRequest, RefundTopUpRequest
 from workflows.payments import TopUpWorkflow
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from contracts.ids import RECONCILE_SCHEDULE_ID
 from db import check_invariant
 from tests.money.conftest import Money
-from workflows.schedules import RECONCILE_SCHEDULE_ID, ensure_reconcile_schedule
+from workflows.schedules import ensure_reconcile_schedule
 
 
 async def test_schedule_is_idempotent_and_credits_lost_payments(money_dev: Money):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+from contracts.money import ReconcileInput, TopUpRequest
 from db import Referrals, check_invariant
 from tests.money.conftest import SECRET, Money
-from workflows.money_models import ReconcileInput, TopUpRequest
 from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
 from workflows.starter import start_topup
 

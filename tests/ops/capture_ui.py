@@ -28,12 +28,12 @@ import aiohttp
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from contracts.models import GenerationRequest, Stage
 from db import Ledger, create_pool
 from genflow.embedded import free_port, wait_for_port
 from genflow.settings import Settings
 from genflow.stack import Ports, Stack
 from workflows.generation import GenerationWorkflow
-from workflows.models import GenerationRequest, Stage
 from workflows.starter import start_generation
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"

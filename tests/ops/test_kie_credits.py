@@ -20,19 +20,16 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.operations import OperationsActivities
+from contracts.ids import KIE_CREDITS_SCHEDULE_ID
+from contracts.money import KieCreditsCheck
+from contracts.queues import telegram_task_queue
 from genflow.embedded import temporal_test_server
 from kie.accounts import KieAccounts
 from kie.client import KieClient
 from simulators.kie import KieSimConfig, KieSimulator
 from simulators.telegram.testing import bot_for, running_simulator
-from workflows.kie_credits import (
-    KIE_CREDITS_INTERVAL,
-    KIE_CREDITS_SCHEDULE_ID,
-    KieCreditsCheck,
-    KieCreditsWorkflow,
-    ensure_kie_credits_schedule,
-)
-from workflows.queues import telegram_task_queue
+from workflows.kie_credits import KieCreditsWorkflow
+from workflows.schedules import KIE_CREDITS_INTERVAL, ensure_kie_credits_schedule
 
 
 class FakeCredits:

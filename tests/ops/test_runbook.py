@@ -19,11 +19,11 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.models import GenerationRequest, GenerationResult, Outcome, Stage
 from db import Ledger, check_invariant
 from genflow.embedded import temporal_cli
 from tests.workflows.fakes import FakeTask, FakeWorld
 from workflows.generation import GenerationWorkflow
-from workflows.models import GenerationRequest, GenerationResult, Outcome, Stage
 from workflows.starter import start_generation
 
 RUNBOOK = (Path(__file__).resolve().parents[2] / "docs" / "runbook.md").read_text()

@@ -26,6 +26,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
+from contracts.ids import KIE_CREDITS_SCHEDULE_ID
+from contracts.models import GenerationRequest, GenerationResult, Outcome
+from contracts.money import KieCreditsCheck
 from db import Ledger, create_pool
 from genflow.embedded import free_port, temporal_cli
 from genflow.settings import Settings
@@ -35,8 +38,6 @@ from telegram_worker import workers as build_telegram_workers
 from tests.fixtures.postgres import create_database
 from tests.ops.test_runbook import C_SCHEDULE
 from tests.ops.test_webhooks_ops import metric
-from workflows.kie_credits import KIE_CREDITS_SCHEDULE_ID, KieCreditsCheck
-from workflows.models import GenerationRequest, GenerationResult, Outcome
 from workflows.starter import start_generation
 
 ADMIN_ID = 555_000_111

@@ -1,7 +1,8 @@
 """The two worker processes: which activities each serves, and what the workflow worker keeps out.
 
-Workflows name activities by string and pick the queue (`workflows/queues.py`); the workers register them.
-A name called on a queue no process serves would wait forever, so the two sides are compared here.
+Workflows call the typed stubs of ``contracts.activities`` and pick the queue; the contract says which
+queue serves each (``SERVED_ON``); the workers register the implementations. A name called on a queue no
+process serves would wait forever, so the three are compared here.
 """
 
 from __future__ import annotations
@@ -11,65 +12,70 @@ import subprocess
 import sys
 from pathlib import Path
 
+from contracts import activities as contract
+from contracts.queues import Queue
+
 ROOT = Path(__file__).resolve().parents[2]
 # How a call names its queue; an unknown function fails the scan loudly (KeyError) rather than guess.
-QUEUE_FUNCTIONS = {"kie_task_queue": "kie", "telegram_task_queue": "telegram"}
+QUEUE_FUNCTIONS = {"kie_task_queue": Queue.KIE, "telegram_task_queue": Queue.TELEGRAM}
+SERVED_ON = {contract.name_of(stub): queue for stub, queue in contract.SERVED_ON.items()}
 
 
-def _called_activities() -> dict[str, str]:
-    """Activity name → queue kind ("main", "kie", "telegram") for every call in workflows/."""
-    calls: dict[str, str] = {}
+def _queue_of(node: ast.expr | None) -> Queue:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return QUEUE_FUNCTIONS[node.func.id]
+    return Queue.MAIN
+
+
+def _called_activities() -> dict[str, set[Queue]]:
+    """Activity name → the queues workflows call it on (every stub reference in workflows/)."""
+    calls: dict[str, set[Queue]] = {}
     for path in sorted((ROOT / "workflows").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            if not isinstance(node, ast.Call) or not node.args:
                 continue
-            if node.func.attr not in ("execute_activity", "start_activity", "execute_local_activity"):
+            first = node.args[0]
+            if not (isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name)):
                 continue
-            first = node.args[0] if node.args else None
-            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-                continue  # e.g. admin.py's helper passing a name through: its callers are found instead
+            if first.value.id != "activities":
+                continue
             queue = next((k.value for k in node.keywords if k.arg == "task_queue"), None)
-            kind = "main"
-            if isinstance(queue, ast.Call) and isinstance(queue.func, ast.Name):
-                kind = QUEUE_FUNCTIONS[queue.func.id]
-            calls[first.value] = kind
-    # admin.py's `_money("adjust_credits", ...)` wraps execute_activity on the main queue.
-    admin = ast.parse((ROOT / "workflows" / "admin.py").read_text(encoding="utf-8"))
-    for node in ast.walk(admin):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_money":
-            calls[node.args[0].value] = "main"  # type: ignore[attr-defined]
+            calls.setdefault(first.attr, set()).add(_queue_of(queue))
     return calls
 
 
-def _registered(script: str) -> dict[str, set[str]]:
-    """Queue kind → activity method names passed to ``Worker(activities=[...])`` in ``script``."""
-    found: dict[str, set[str]] = {}
+def _registered(script: str) -> dict[Queue, set[str]]:
+    """Queue → activity method names passed to ``Worker(activities=[...])`` in ``script``."""
+    found: dict[Queue, set[str]] = {}
     for node in ast.walk(ast.parse((ROOT / script).read_text(encoding="utf-8"))):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Worker"):
             continue
         keywords = {k.arg: k.value for k in node.keywords}
-        queue = keywords["task_queue"]
-        kind = "main"
-        if isinstance(queue, ast.Call) and isinstance(queue.func, ast.Name):
-            kind = QUEUE_FUNCTIONS[queue.func.id]
         activities = keywords.get("activities")
         names = {e.attr for e in activities.elts if isinstance(e, ast.Attribute)} if activities else set()
-        found.setdefault(kind, set()).update(names)
+        found.setdefault(_queue_of(keywords["task_queue"]), set()).update(names)
     return found
 
 
-def test_every_activity_a_workflow_calls_is_served_on_the_queue_it_is_called_on():
-    served = _registered("worker.py")
-    for kind, names in _registered("telegram_worker.py").items():
-        assert kind == "telegram", "the Telegram worker serves only the Telegram queue"
-        served.setdefault(kind, set()).update(names)
+def test_every_activity_a_workflow_calls_is_called_on_the_queue_its_contract_names():
     calls = _called_activities()
     assert len(calls) >= 20  # the scan found the calls (a broken scan would pass vacuously)
-    missing = {name: kind for name, kind in calls.items() if name not in served.get(kind, set())}
-    assert not missing, f"called but served on no process: {missing}"
-    # And nothing is registered that no workflow calls (a leftover after a move).
-    unused = {n for names in served.values() for n in names} - set(calls)
-    assert not unused, unused
+    wrong = {name: queues for name, queues in calls.items() if queues != {SERVED_ON[name]}}
+    assert not wrong, f"called on another queue than the contract's: {wrong}"
+    assert set(calls) == set(SERVED_ON), "a contract no workflow calls, or a call with no contract"
+
+
+def test_every_contract_is_served_on_its_queue_by_exactly_one_process():
+    # Implementations are registered under their method name, which @implements holds to the contract's.
+    served = _registered("worker.py")
+    for queue, names in _registered("telegram_worker.py").items():
+        assert queue is Queue.TELEGRAM, "the Telegram worker serves only the Telegram queue"
+        assert not names & served.get(queue, set())
+        served.setdefault(queue, set()).update(names)
+    expected: dict[Queue, set[str]] = {}
+    for name, queue in SERVED_ON.items():
+        expected.setdefault(queue, set()).add(name)
+    assert served == expected
 
 
 def test_the_workflow_worker_never_imports_aiogram():

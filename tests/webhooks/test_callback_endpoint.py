@@ -14,19 +14,22 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.models import GenerationRequest, Stage
+from db import Generations
 from genflow.embedded import free_port
 from kie.signature import callback_token, kie_signature
 from tests.workflows.fakes import FakeWorld
 from webhooks.app import WebhookConfig, create_app
 from workflows.generation import GenerationWorkflow
-from workflows.models import GenerationRequest, Stage
 from workflows.starter import start_generation
 
 SECRET = "test-callback-secret"
+MODEL = "google/nano-banana"
 HMAC_KEY = "test-kie-hmac-key"
 
 
@@ -37,6 +40,7 @@ class Harness:
     client: Client
     world: FakeWorld
     queue: str
+    generations: Generations
 
     async def post(
         self,
@@ -70,14 +74,21 @@ class Harness:
 
     async def waiting_generation(self) -> WorkflowHandle:
         request = GenerationRequest(
-            user_id=7, chat_id=7, request_key=uuid.uuid4().hex[:10], model_id="m", inputs={"prompt": "x"}
+            user_id=7, chat_id=7, request_key=uuid.uuid4().hex[:10], model_id=MODEL, inputs={"prompt": "x"}
         )
         handle = await start_generation(self.client, request, task_queue=self.queue)
+        await row_for(self.generations, handle.id)  # the fake validation writes none; production's does
         for _ in range(300):
             if (await handle.query(GenerationWorkflow.status)).stage == Stage.WAITING:
                 return handle
             await asyncio.sleep(0.02)
         raise AssertionError("the generation never reached the waiting stage")
+
+
+async def row_for(generations: Generations, workflow_id: str) -> None:
+    await generations.create(
+        workflow_id, 7, 7, MODEL, "text-to-image", {"prompt": "x"}, price=1, free=False, language="en"
+    )
 
 
 def callback_body(task_id: str, state: str = "success") -> dict:
@@ -107,7 +118,7 @@ async def harness(temporal_dev: WorkflowEnvironment, db_pool: asyncpg.Pool) -> A
     config = WebhookConfig(callback_secret=SECRET, kie_hmac_key=HMAC_KEY, max_body_bytes=64 * 1024)
     runner, url = await serve(create_app(temporal_dev.client, db_pool, config))
     async with world.running(temporal_dev.client, queue), aiohttp.ClientSession() as http:
-        yield Harness(url, http, temporal_dev.client, world, queue)
+        yield Harness(url, http, temporal_dev.client, world, queue, Generations(db_pool))
     await runner.cleanup()
 
 
@@ -119,6 +130,9 @@ async def test_valid_callback_signals_and_the_generation_completes(harness: Harn
     result = await handle.result()
     assert result.task_id == "task-1" and result.charged
     assert (await handle.query(GenerationWorkflow.status)).callbacks_received == 1
+    # What the body reported (read by the model's adapter) is in the timeline operators read.
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "KIE called back about task-1: success, 1 file(s)" in metadata.current_details
     # Finished: KIE re-delivering the callback still gets a 200, and nothing moves.
     status, body = await harness.post(handle.id, callback_body("task-1"), task_id="task-1")
     assert (status, body["outcome"]) == (200, "already_finished")
@@ -203,17 +217,14 @@ async def test_unknown_generation_is_404(harness: Harness):
     assert status == 404
 
 
-async def test_generation_forgotten_by_temporal_but_in_the_database_is_200(harness: Harness, db_pool):
+async def test_generation_forgotten_by_temporal_but_in_the_database_is_200(harness: Harness):
     # Temporal forgets closed workflows after retention; the generations row still vouches for the id.
     wid = f"gen-7-{uuid.uuid4().hex[:10]}"
-    await db_pool.execute(
-        "INSERT INTO users (id) VALUES (7) ON CONFLICT DO NOTHING",
-    )
-    await db_pool.execute(
-        "INSERT INTO generations (id, user_id, chat_id, model_id, format, inputs, price) "
-        "VALUES ($1, 7, 7, 'm', 'text-to-image', '{}'::jsonb, 1)",
-        wid,
-    )
+    await row_for(harness.generations, wid)
+    status, body = await harness.post(wid, callback_body("task-1"), task_id="task-1")
+    assert (status, body["outcome"]) == (200, "already_finished")
+    # A finished row answers 200 without asking Temporal at all.
+    await harness.generations.finish(wid, "failed", error_code="timed_out")
     status, body = await harness.post(wid, callback_body("task-1"), task_id="task-1")
     assert (status, body["outcome"]) == (200, "already_finished")
 
@@ -222,9 +233,10 @@ async def test_temporal_unreachable_is_503(db_pool):
     dead = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter)
     config = WebhookConfig(callback_secret=SECRET)
     runner, url = await serve(create_app(dead, db_pool, config))
+    wid = f"gen-7-{uuid.uuid4().hex[:10]}"
+    await row_for(Generations(db_pool), wid)
     try:
         async with aiohttp.ClientSession() as http:
-            wid = "gen-7-abc"
             async with http.post(
                 f"{url}/kie/callback/{wid}",
                 params={"t": callback_token(SECRET, wid)},

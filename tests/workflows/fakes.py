@@ -10,14 +10,17 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from workflows.generation import GenerationWorkflow
-from workflows.models import (
+from contracts import activities as contract
+from contracts.activities import implements
+from contracts.generation import signal_kie_callback
+from contracts.models import (
     DeliverInput,
     DeliveryOutcome,
     HoldInput,
@@ -37,7 +40,8 @@ from workflows.models import (
     ValidatedGeneration,
     ValidateInput,
 )
-from workflows.queues import kie_task_queue, telegram_task_queue
+from contracts.queues import kie_task_queue, telegram_task_queue
+from workflows.generation import GenerationWorkflow
 
 
 @dataclass
@@ -92,7 +96,7 @@ class FakeWorld:
 
     @property
     def activities(self) -> list:
-        """What the main worker serves (workflows/queues.py says which queue runs what)."""
+        """What the main worker serves (contracts.activities.SERVED_ON says which queue runs what)."""
         return [
             self.validate_generation,
             self.hold_credits,
@@ -130,7 +134,7 @@ class FakeWorld:
             yield workers
 
     # ---- the activities ------------------------------------------------------------------------------------
-    @activity.defn(name="validate_generation")
+    @implements(contract.validate_generation)
     async def validate_generation(self, data: ValidateInput) -> ValidatedGeneration:
         if self.validation_errors:
             return ValidatedGeneration(ok=False, errors=self.validation_errors)
@@ -145,7 +149,7 @@ class FakeWorld:
             deadline_seconds=900,
         )
 
-    @activity.defn(name="hold_credits")
+    @implements(contract.hold_credits)
     async def hold_credits(self, data: HoldInput) -> HoldOutcome:
         available = self.balance - self.held
         if available < data.amount:
@@ -164,18 +168,18 @@ class FakeWorld:
         base = self.queue or QueuePlace()
         return base.model_copy(update={"fairness_key": f"user-{user_id}"})
 
-    @activity.defn(name="join_queue")
+    @implements(contract.join_queue)
     async def join_queue(self, data: QueueInput) -> QueuePlace:
         return self._place(data.user_id)
 
-    @activity.defn(name="queue_place")
+    @implements(contract.queue_place)
     async def queue_place(self, data: QueueInput) -> QueuePlace:
         self.queue_lookups += 1
         place = self.queue_places.pop(0) if self.queue_places else QueuePlace(ahead=0, queued=1)
         return place.model_copy(update={"fairness_key": f"user-{data.user_id}"})
 
-    @activity.defn(name="prepare_inputs")
-    async def prepare_inputs(self, data: PrepareInput) -> dict:
+    @implements(contract.prepare_inputs)
+    async def prepare_inputs(self, data: PrepareInput) -> dict[str, Any]:
         if self.prepare_gate is not None:
             try:
                 while not self.prepare_gate.is_set():
@@ -188,7 +192,7 @@ class FakeWorld:
             k: (f"https://kie.example/{v}" if k in data.media_fields else v) for k, v in data.inputs.items()
         }
 
-    @activity.defn(name="submit_task")
+    @implements(contract.submit_task)
     async def submit_task(self, data: SubmitInput) -> SubmitOutcome:
         self.submitted_by.append(activity.info().workflow_id)
         step = self.submit_script.pop(0) if self.submit_script else "ok"
@@ -206,12 +210,12 @@ class FakeWorld:
         if self.signal_before_return:
             assert self.client is not None
             handle = self.client.get_workflow_handle(activity.info().workflow_id)
-            await handle.signal(
-                "kie_callback", KieCallbackSignal(task_id=task.task_id, callback_type="complete")
+            await signal_kie_callback(
+                handle, KieCallbackSignal(task_id=task.task_id, callback_type="complete")
             )
         return SubmitOutcome(ok=True, task_id=task.task_id)
 
-    @activity.defn(name="check_task")
+    @implements(contract.check_task)
     async def check_task(self, data: StatusInput) -> TaskCheck:
         self.status_calls += 1
         task = self.tasks[data.task_id]
@@ -224,7 +228,7 @@ class FakeWorld:
             )
         return TaskCheck(task_id=task.task_id, state="in_progress", progress=task.progress)
 
-    @activity.defn(name="settle_credits")
+    @implements(contract.settle_credits)
     async def settle_credits(self, data: SettleInput) -> None:
         # Keyed like the real ledger: a replay of the same settlement changes nothing.
         if any(
@@ -239,17 +243,17 @@ class FakeWorld:
             self.movements.append(("release", data.generation_id, data.amount))
         self.outcomes.append((data.outcome.value, data.reason.value if data.reason else None))
 
-    @activity.defn(name="record_outcome")
+    @implements(contract.record_outcome)
     async def record_outcome(self, data: SettleInput) -> None:
         self.outcomes.append((data.outcome.value, data.reason.value if data.reason else None))
 
-    @activity.defn(name="notify_status")
+    @implements(contract.notify_status)
     async def notify_status(self, data: NotifyInput) -> None:
         self.notifications.append(data.stage.value)
         if data.stage.value == "queued":
             self.queue_shown.append(data.queue.ahead if data.queue else None)
 
-    @activity.defn(name="deliver_result")
+    @implements(contract.deliver_result)
     async def deliver_result(self, data: DeliverInput) -> DeliveryOutcome:
         if self.blocked:
             return DeliveryOutcome(delivered=False, failure="blocked")

@@ -23,8 +23,11 @@ ALLOWED_IMPORTS = {
     "temporalio",
     "temporalio.common",
     "temporalio.exceptions",
-    "workflows.models",
-    "workflows.queues",
+    # Declarations only (names, models, typed stubs): no state, no I/O.
+    "contracts",  # `from contracts import activities`: the typed activity stubs
+    "contracts.generation",
+    "contracts.models",
+    "contracts.queues",
 }
 # Names whose use in a workflow breaks replay: the workflow API has a deterministic twin for each.
 FORBIDDEN_NAMES = {"random", "uuid", "time", "os", "open", "print", "threading", "socket", "secrets"}

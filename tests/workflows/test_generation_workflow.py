@@ -10,9 +10,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflows.fakes import FakeWorld
-from workflows.generation import GenerationWorkflow
-from workflows.models import (
+from contracts.models import (
     GenerationRequest,
     GenerationResult,
     KieCallbackSignal,
@@ -20,6 +18,8 @@ from workflows.models import (
     Reason,
     Stage,
 )
+from tests.workflows.fakes import FakeWorld
+from workflows.generation import GenerationWorkflow
 
 QUEUE = "generation-test"
 

@@ -10,9 +10,9 @@ import uuid
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.models import GenerationRequest, GenerationResult, Outcome, QueuePlace, Reason, Stage
 from tests.workflows.fakes import FakeWorld
 from workflows.generation import GenerationWorkflow
-from workflows.models import GenerationRequest, GenerationResult, Outcome, QueuePlace, Reason, Stage
 
 QUEUE = "queued-test"
 BEHIND_A_SURGE = QueuePlace(ahead=12, queued=40, wait_seconds=6.0, refresh_seconds=5.0)

@@ -118,6 +118,8 @@ class KieCallbackSignal(BaseModel):
 
     task_id: str
     callback_type: str | None = None
+    # What the callback body says (parsed by the model's KIE adapter), for the timeline only: never trusted.
+    reported: str | None = Field(default=None, max_length=200)
 
 
 class CancelResult(BaseModel):

@@ -1,11 +1,7 @@
-"""Task queues, all derived from the workflow's own queue so workers and workflows agree without config.
+"""The KIE submit queue's dispatch rate: every active KIE key's limit together, set on the server.
 
-- ``<queue>``: workflows and the activities that touch only PostgreSQL or KIE's status endpoint.
-- ``<queue>-kie``: KIE submits, dispatched fairly per user (fairness keys) at the rate every active KIE key
-  allows together, server-side across every worker; each submit then takes a slot of one key (db.KieKeys).
-- ``<queue>-telegram``: every activity that calls the Telegram Bot API, served by ``telegram_worker.py``.
-  It holds aiogram (≈160 MB per process), so the worker that caches waiting workflows does not, and Telegram's
-  bot-wide message limit is enforced server-side like KIE's.
+Set by each worker at start and whenever a key leaves or rejoins the rotation; the server applies it to
+every worker polling ``<queue>-kie`` (it overrides the workers' own ``max_task_queue_activities_per_second``).
 """
 
 from __future__ import annotations
@@ -15,13 +11,7 @@ from temporalio.api.taskqueue.v1 import RateLimit
 from temporalio.api.workflowservice.v1 import UpdateTaskQueueConfigRequest
 from temporalio.client import Client
 
-
-def kie_task_queue(task_queue: str) -> str:
-    return f"{task_queue}-kie"
-
-
-def telegram_task_queue(task_queue: str) -> str:
-    return f"{task_queue}-telegram"
+from contracts.queues import kie_task_queue
 
 
 def submit_rate(
@@ -32,10 +22,7 @@ def submit_rate(
 
 
 async def set_submit_rate(client: Client, task_queue: str, per_second: float, reason: str) -> None:
-    """Set the KIE queue's dispatch rate on the server for every worker (it overrides the workers' own).
-
-    Called at worker start and whenever a key leaves or rejoins the rotation.
-    """
+    """Set the KIE queue's dispatch rate on the server for every worker."""
     await client.workflow_service.update_task_queue_config(
         UpdateTaskQueueConfigRequest(
             namespace=client.namespace,

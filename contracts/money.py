@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workflows.models import Lang
+from contracts.models import Lang
 
 
 class TopUpRequest(BaseModel):
@@ -116,3 +116,18 @@ class AdminResult(BaseModel):
     user_id: int | None = None
     amount: int = 0
     balance_after: int | None = None
+
+
+# ---- operations -----------------------------------------------------------------------------------------
+
+
+class KieCreditsCheck(BaseModel):
+    """What one check found: the balance, the threshold it was compared with, whom it alerted."""
+
+    credits: int
+    threshold: int
+    low: bool
+    admins_alerted: int = 0
+    admins_failed: int = 0
+    refused: list[str] = []  # keys KIE refused (401/402): fingerprints, never the keys
+    restored: list[str] = []  # keys put back into rotation by this check
