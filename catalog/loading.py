@@ -55,6 +55,7 @@ def load_catalog(data_dir: DataDir | None = None, *, prices_path: DataDir | None
             problems.append(f"models/{model.id}: unknown format {model.format!r}")
         problems.extend(f"models/{model.id}: {problem}" for problem in _check_model(model))
         problems.extend(f"models/{model.id}: {problem}" for problem in _check_card(model, deadlines))
+    problems.extend(_check_upgrades(models))
     problems.extend(_check_unique("model id", [model.id for model in models]))
     problems.extend(_check_unique("model code", [model.code for model in models]))
     problems.extend(_check_unique("format id", [fmt.id for fmt in formats]))
@@ -137,6 +138,18 @@ def _check_card(model: ModelSpec, deadlines: dict[str, int]) -> list[str]:
     deadline = deadlines.get(model.format)
     if model.usual_seconds is not None and deadline is not None and model.usual_seconds > deadline:
         problems.append(f"usual_seconds {model.usual_seconds} exceeds the format's deadline {deadline}")
+    return problems
+
+
+def _check_upgrades(models: list[ModelSpec]) -> list[str]:
+    """`upgrade_of` names existing models, and an upgrade has the input that carries their task id."""
+    ids = {model.id for model in models}
+    problems = []
+    for model in models:
+        if unknown := [parent for parent in model.upgrade_of if parent not in ids]:
+            problems.append(f"models/{model.id}: upgrade_of names unknown model(s): {', '.join(unknown)}")
+        if model.upgrade_of and not any(field.task_id for field in model.inputs.values()):
+            problems.append(f"models/{model.id}: upgrade_of without an input marked task_id")
     return problems
 
 

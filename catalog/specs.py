@@ -185,6 +185,9 @@ class ModelSpec(_Frozen):
     )  # year-month, newest first
     good_for: LocalizedText | None = None  # what it is best at, one short line per language
     usual_seconds: int | None = Field(default=None, gt=0)  # typical generation time; else the format's
+    # The models whose delivered results this one upgrades (Veo 1080P/4K, extends): offered under such a
+    # result, on its KIE task id (the input marked `task_id`). The loader checks every id exists.
+    upgrade_of: list[str] = []
 
     @field_validator("good_for")
     @classmethod

@@ -88,19 +88,45 @@ class KieClient:
 
     async def create_task(self, model: ModelRef, inputs: Mapping[str, Any], callback_url: str) -> str:
         """Start a generation; returns KIE's task id. A KieError with ``ambiguous`` set may have
-        created the task anyway: do not blindly retry it."""
+        created the task anyway: do not blindly retry it.
+
+        A few calls first read something the create needs (Suno extend: the earlier task's track id); that
+        read creates nothing, so its failures are never ambiguous. Calls that answer with the result
+        instead of a task id (Veo 1080P/4K) get a derived task id from their adapter."""
         adapter = adapter_for(model.api)
-        method, path, body = adapter.create_request(model, inputs, callback_url)
-        answer = await self._send(method, self._base_url + path, what=f"create {model.id}", json_body=body)
+        lookup = adapter.lookup_request(model, inputs)
+        if lookup is not None:
+            inputs = await self._look_up(model, inputs, lookup)
+        method, path, payload = adapter.create_request(model, inputs, callback_url)
+        answer = await self._send(
+            method, self._base_url + path, what=f"create {model.id}", **_payload(method, payload)
+        )
         with _retry_after_from(answer):
-            return adapter.parse_create(answer.body, answer.status)
+            return adapter.parse_create(answer.body, answer.status, model=model, inputs=inputs)
 
     async def get_status(self, model: ModelRef, task_id: str) -> TaskStatus:
         adapter = adapter_for(model.api)
-        method, path, params = adapter.status_request(model, task_id)
-        answer = await self._send(method, self._base_url + path, what=f"status {task_id}", params=params)
+        method, path, payload = adapter.status_request(model, task_id)
+        answer = await self._send(
+            method, self._base_url + path, what=f"status {task_id}", **_payload(method, payload)
+        )
         with _retry_after_from(answer):
             return adapter.parse_status(answer.body, answer.status, model, task_id=task_id)
+
+    async def _look_up(
+        self, model: ModelRef, inputs: Mapping[str, Any], lookup: tuple[str, str, Mapping[str, Any]]
+    ) -> Mapping[str, Any]:
+        adapter = adapter_for(model.api)
+        method, path, payload = lookup
+        try:
+            answer = await self._send(
+                method, self._base_url + path, what=f"look-up for {model.id}", **_payload(method, payload)
+            )
+            with _retry_after_from(answer):
+                return adapter.resolve_inputs(model, inputs, answer.body, answer.status)
+        except KieError as exc:
+            exc.ambiguous = False  # only a read: no task exists, whatever happened to it
+            raise
 
     # --- account and files -------------------------------------------------------------------------
 
@@ -210,6 +236,19 @@ class KieClient:
             raise KieNetworkError(f"{what}: {type(exc).__name__}: {reason}", ambiguous=True) from exc
         log.debug("KIE %s %s -> HTTP %s in %.2fs", method, url, status, time.monotonic() - started)
         return _decode(raw, status, retry_after, what=what)
+
+
+def _payload(method: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A GET's payload as its query string (booleans as JSON spells them), a POST's as its JSON body."""
+    if method == "GET":
+        return {"params": {key: _query_value(value) for key, value in payload.items() if value is not None}}
+    return {"json_body": dict(payload)}
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _decode(raw: bytes, status: int, retry_after: float | None, *, what: str) -> _Answer:

@@ -21,8 +21,9 @@ from kie.models import CallbackInfo, MediaType, ModelRef, ResultFile, TaskState,
 log = logging.getLogger(__name__)
 
 Method = Literal["GET", "POST"]
+# (method, path, payload): a GET's payload goes into the query string, a POST's is the JSON body.
 CreateRequest = tuple[Method, str, dict[str, Any]]
-StatusRequest = tuple[Method, str, dict[str, str]]
+StatusRequest = tuple[Method, str, dict[str, Any]]
 
 
 class Adapter(ABC):
@@ -51,8 +52,28 @@ class Adapter(ABC):
             body["callBackUrl"] = callback_url
         return body
 
-    def parse_create(self, body: Any, http_status: int) -> str:
-        """The new task's id, or the KieError the answer reports."""
+    def lookup_request(self, model: ModelRef, inputs: Mapping[str, Any]) -> StatusRequest | None:
+        """A read the create needs first (Suno extend: the earlier task's record, for its track id), or None.
+
+        It is only a read: a failure leaves nothing behind on KIE, so it is never ambiguous."""
+        return None
+
+    def resolve_inputs(
+        self, model: ModelRef, inputs: Mapping[str, Any], body: Any, http_status: int
+    ) -> Mapping[str, Any]:
+        """The inputs to create with, given the answer to ``lookup_request``."""
+        return inputs
+
+    def parse_create(
+        self,
+        body: Any,
+        http_status: int,
+        *,
+        model: ModelRef | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> str:
+        """The new task's id, or the KieError the answer reports. ``model`` and ``inputs`` (what was asked)
+        matter only to calls that answer without a task id of their own (Veo's 1080P and 4K)."""
         what = f"{self.api} create"
         try:
             with reading(what):
@@ -84,7 +105,7 @@ class Adapter(ABC):
                 final = self.final_by_code(envelope, error, task_id)
                 if final is not None:
                     return final
-                raise _status_error(error)
+                raise status_error(error)
             if not isinstance(envelope.data, Mapping):
                 raise KieParseError(f"{what}: the answer holds no task record", http_status=http_status)
             found_id = require_task_id(body, what=what, expected=task_id)
@@ -208,7 +229,7 @@ class Adapter(ABC):
         return model.id if model.id in allowed else None
 
 
-def _status_error(error: KieError) -> KieError:
+def status_error(error: KieError) -> KieError:
     # "recordInfo is null" (422) means the task is not visible yet: ask again, do not give up.
     if error.code == 422 and "null" in (error.message or "").lower():
         error.kind = Kind.TRANSIENT

@@ -100,7 +100,8 @@ class CallbackSender:
             # KIE signs taskId + "." + timestamp; the body itself is not signed.
             timestamp = int(time.time())
             headers["X-Webhook-Timestamp"] = str(timestamp)
-            headers["X-Webhook-Signature"] = kie_signature(config.webhook_hmac_key, task.task_id, timestamp)
+            signature = kie_signature(config.webhook_hmac_key, task.callback_id, timestamp)
+            headers["X-Webhook-Signature"] = signature
         timeout = aiohttp.ClientTimeout(total=config.callback_timeout)
         async with self.session.post(task.callback_url, json=body, headers=headers, timeout=timeout) as resp:
             await resp.read()

@@ -12,7 +12,7 @@ import random
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -94,8 +94,14 @@ class Engine:
         body: dict[str, Any],
         callback_url: str | None,
         n_results: int = 1,
+        task_id: str | None = None,
+        wire_id: str | None = None,
+        answer: Callable[[SimTask], web.StreamResponse] | None = None,
     ) -> web.StreamResponse:
-        """Apply create-time faults, store the task, start its clock, and answer like KIE."""
+        """Apply create-time faults, store the task, start its clock, and answer like KIE.
+
+        Calls that make no task of their own (Veo 1080P/4K) pass the ``task_id`` to store it under, the
+        ``wire_id`` KIE names in their callbacks (and signs), and the ``answer`` their endpoint gives."""
         config = self.config
         account = account_of(request)
         self.stats["create_requests"] += 1
@@ -116,7 +122,7 @@ class Engine:
             return error(config, 402, "The current credits are insufficient. Please top up.")
 
         plan = plan_task(config, self.rng, marks)
-        task_id = self._new_id(family.id_style)
+        task_id = task_id or self._new_id(family.id_style)
         loop = asyncio.get_running_loop()
         task = SimTask(
             task_id=task_id,
@@ -131,6 +137,7 @@ class Engine:
             started=loop.time(),
             n_results=n_results,
             account=account,
+            wire_id=wire_id,
         )
         self.tasks[task_id] = task
         self._recent_creates.setdefault(account, deque()).append(task.started)
@@ -147,6 +154,8 @@ class Engine:
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPInternalServerError()  # nobody reads it: the connection is gone
+        if answer is not None:
+            return answer(task)
         return reply(200, "success", {"taskId": task_id, **family.create_extra(task)})
 
     def _over_rate_limit(self, account: str) -> bool:
@@ -170,10 +179,9 @@ class Engine:
         """The task a status query asks about, or the error KIE would answer instead. Another account's
         task is not found, as on KIE."""
         config = self.config
-        self.stats["status_queries"] += 1
-        if self.status_rng.random() < config.status_429_share:
-            self.stats["status_refused_429"] += 1
-            return reply(429, "Rate limit exceeded", http_status=429)
+        refused = self.status_fault()
+        if refused is not None:
+            return refused
         if not task_id:
             return error(config, 422, "taskId is required")
         task = self.tasks.get(task_id)
@@ -186,6 +194,14 @@ class Engine:
         if self.elapsed(task) < config.record_null_seconds and not task.is_final:
             return error(config, 422, "recordInfo is null")
         return task
+
+    def status_fault(self) -> web.Response | None:
+        """Count a status query; the 429 KIE answers to some of them (``status_429_share``)."""
+        self.stats["status_queries"] += 1
+        if self.status_rng.random() < self.config.status_429_share:
+            self.stats["status_refused_429"] += 1
+            return reply(429, "Rate limit exceeded", http_status=429)
+        return None
 
     def elapsed(self, task: SimTask) -> float:
         return asyncio.get_running_loop().time() - task.started

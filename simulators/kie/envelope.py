@@ -20,12 +20,15 @@ def reply(code: int, msg: str, data: Any = None, *, http_status: int = 200, **ex
     return web.json_response({"code": code, "msg": msg, "data": data, **extra}, status=http_status)
 
 
-def error(config: KieSimConfig, code: int, msg: str, *, with_data: bool = True) -> web.Response:
-    """An envelope error; the HTTP status mirrors the code only when it must or when configured."""
+def error(
+    config: KieSimConfig, code: int, msg: str, *, with_data: bool = True, data: Any = None
+) -> web.Response:
+    """An envelope error; the HTTP status mirrors the code only when it must or when configured. Some
+    errors carry ``data`` (Veo 4K's 422 "already generated" holds the URLs)."""
     status = code if code in _ALWAYS_REAL_HTTP or config.mirror_http_status else 200
     body: dict[str, Any] = {"code": code, "msg": msg}
     if with_data:
-        body["data"] = None
+        body["data"] = data
     return web.json_response(body, status=status)
 
 

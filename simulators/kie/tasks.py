@@ -57,6 +57,11 @@ class SimTask:
     settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # final, callbacks done
     pending_deliveries: int = 0
     account: str = ""  # the Bearer token that created it: another account cannot see it
+    wire_id: str | None = None  # the id its callbacks name and sign, when not task_id (Veo upgrades)
+
+    @property
+    def callback_id(self) -> str:
+        return self.wire_id or self.task_id
 
     @property
     def is_final(self) -> bool:

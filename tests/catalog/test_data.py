@@ -97,11 +97,16 @@ def test_codes_are_unique(catalog: Catalog) -> None:
     assert len(set(codes)) == len(codes)
 
 
+# KIE documents no callback for these: the upgrade is read by asking its endpoint again.
+NO_CALLBACK = {"veo3.1-1080p"}
+
+
 def test_callback_urls_are_system_fields(catalog: Catalog) -> None:
     for model in catalog.models.values():
-        if model.api in SPECIAL_APIS:
+        if model.api in SPECIAL_APIS and model.id not in NO_CALLBACK:
             assert model.inputs["callBackUrl"].system, model.id
         assert "callBackUrl" not in model.user_inputs
+    assert "callBackUrl" not in catalog.get("veo3.1-1080p").inputs
 
 
 def test_required_flag_resolutions(catalog: Catalog) -> None:
@@ -117,6 +122,34 @@ def test_required_flag_resolutions(catalog: Catalog) -> None:
     extend = catalog.get("veo3.1-extend")
     assert extend.inputs["taskId"].task_id and extend.inputs["taskId"].type == "string"
     assert extend.media_inputs == []
+
+
+# model → the input that carries the parent's KIE task id
+UPGRADES = {
+    "veo3.1-extend": "taskId",
+    "veo3.1-1080p": "taskId",
+    "veo3.1-4k": "taskId",
+    "runway-extend": "taskId",
+    "suno/extend": "audioId",
+}
+
+
+def test_upgrades_name_their_parents_and_carry_a_task_id(catalog: Catalog) -> None:
+    upgrades = {model.id for model in catalog.models.values() if model.upgrade_of}
+    assert upgrades == set(UPGRADES)
+    for model_id, field in UPGRADES.items():
+        model = catalog.get(model_id)
+        assert model.inputs[field].task_id and model.inputs[field].required, model_id
+        assert [name for name, spec in model.inputs.items() if spec.task_id] == [field]
+        assert model.media_inputs == [] and model.enabled
+        for parent in model.upgrade_of:
+            assert catalog.get(parent).api == model.api and catalog.get(parent).output == model.output
+    assert catalog.get("veo3.1-4k").upgrade_of == ["veo3.1", "veo3.1-extend"]
+    assert "runway" in catalog.get("runway-extend").upgrade_of
+    assert "suno/generate-music" in catalog.get("suno/extend").upgrade_of
+    # The Suno model must be the source's: the adapter copies it, so users are not asked.
+    assert "model" not in catalog.get("suno/extend").user_inputs
+    assert catalog.get("suno/generate-music").upgrade_of == []
 
 
 def test_input_views(catalog: Catalog) -> None:

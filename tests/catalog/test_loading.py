@@ -110,3 +110,13 @@ def test_disabling_a_model_is_a_data_edit(data_copy: Path) -> None:
 
 def test_get_catalog_is_loaded_once() -> None:
     assert get_catalog() is get_catalog()
+
+
+def test_upgrade_of_must_name_existing_models(data_copy: Path) -> None:
+    edit_model(data_copy, "veo3_1_4k", lambda m: m.update(upgrade_of=["veo3.1", "veo4"]))
+    assert load_problems(data_copy) == ["models/veo3.1-4k: upgrade_of names unknown model(s): veo4"]
+
+
+def test_an_upgrade_needs_an_input_carrying_the_task_id(data_copy: Path) -> None:
+    edit_model(data_copy, "veo3_1_4k", lambda m: m["inputs"]["taskId"].pop("task_id"))
+    assert load_problems(data_copy) == ["models/veo3.1-4k: upgrade_of without an input marked task_id"]

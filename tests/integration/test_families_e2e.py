@@ -229,12 +229,24 @@ async def test_suno_two_takes_arrive_as_two_audio_messages(system: System) -> No
 
 ENABLED = [model.id for model in CATALOG.models.values() if model.enabled]
 BATCH = 12
+# Upgrades of a delivered result (Veo extend/1080P/4K, Runway and Suno extend) run on the task of their
+# first parent model's generation: model → (parent model, the input that carries the parent's task id).
+UPGRADES = {
+    model.id: (model.upgrade_of[0], next(name for name, spec in model.inputs.items() if spec.task_id))
+    for model in CATALOG.models.values()
+    if model.enabled and model.upgrade_of
+}
+
+
+def parent_task(results: dict[str, Generation], parent: str) -> str:
+    result = results[parent].result
+    return result.task_id if result is not None and result.task_id else f"no-{parent}-task"
 
 
 @pytest.fixture(scope="module")
 async def every_model(system: System) -> dict[str, Generation]:
-    """Every enabled model generated once, concurrently in batches, with the simulated KIE fast; Veo extend
-    last, on the task of the Veo generation."""
+    """Every enabled model generated once, concurrently in batches, with the simulated KIE fast; then each
+    upgrade on the task of its parent's generation."""
     async with system.http.get(f"{system.kie}/_sim/config") as response:
         latency = (await response.json())["latency"]
     # The simulator guesses a Market model's media from its name; tell it what each catalog model makes.
@@ -243,16 +255,25 @@ async def every_model(system: System) -> dict[str, Generation]:
     started = time.monotonic()
     try:
         results: dict[str, Generation] = {}
-        first = [m for m in ENABLED if m != "veo3.1-extend"]
-        first.sort(key=lambda m: m != "veo3.1")
+        parents = {parent for parent, _ in UPGRADES.values()}
+        first = [m for m in ENABLED if m not in UPGRADES]
+        first.sort(key=lambda m: m not in parents)
         for index in range(0, len(first), BATCH):
             batch = first[index : index + BATCH]
             done = await asyncio.gather(*(generate(system, m, within=90) for m in batch))
             results.update({g.model_id: g for g in done})
-        if "veo3.1-extend" in ENABLED:
-            veo = results["veo3.1"].result
-            task_id = veo.task_id if veo is not None else "no-veo-task"
-            results["veo3.1-extend"] = await generate(system, "veo3.1-extend", {"taskId": task_id})
+        pending = [m for m in ENABLED if m in UPGRADES]
+        while pending:  # an upgrade of an upgrade waits for its parent's round
+            ready = [m for m in pending if UPGRADES[m][0] in results]
+            assert ready, f"upgrades whose parent is never generated: {pending}"
+            done = await asyncio.gather(
+                *(
+                    generate(system, m, {UPGRADES[m][1]: parent_task(results, UPGRADES[m][0])}, within=90)
+                    for m in ready
+                )
+            )
+            results.update({g.model_id: g for g in done})
+            pending = [m for m in pending if m not in results]
     finally:
         await system.kie_config(latency=latency)
     print(f"\n{len(results)} models generated end to end in {time.monotonic() - started:.1f} s")
@@ -266,8 +287,36 @@ async def test_every_model_end_to_end(
 ) -> None:
     generation = every_model[model_id]
     await assert_generated(system, generation)
-    if model_id == "veo3.1-extend":
-        assert generation.inputs["taskId"] == every_model["veo3.1"].result.task_id
+    if model_id in UPGRADES:
+        parent, field = UPGRADES[model_id]
+        assert generation.inputs[field] == every_model[parent].result.task_id
+
+
+def test_every_upgrade_runs_on_its_parent() -> None:
+    assert {
+        "veo3.1-extend": ("veo3.1", "taskId"),
+        "veo3.1-1080p": ("veo3.1", "taskId"),
+        "veo3.1-4k": ("veo3.1", "taskId"),
+        "runway-extend": ("runway", "taskId"),
+        "suno/extend": ("suno/generate-music", "audioId"),
+    }.items() <= UPGRADES.items()
+
+
+async def test_upgrades_reached_kie_on_the_parent_task(
+    system: System, every_model: dict[str, Generation]
+) -> None:
+    """What KIE was asked: the parent's id (a Veo upgrade's own id is derived from it), a Suno track of it."""
+    veo = every_model["veo3.1"].result.task_id
+    for mark in ("1080p", "4k"):
+        generation = every_model[f"veo3.1-{mark}"]
+        assert generation.result.task_id == f"{veo}@{mark}"
+        task = await kie_task(system, generation.result.task_id)
+        assert (task["kind"], task["body"]["taskId"]) == (mark, veo)
+    extend = await kie_task(system, every_model["suno/extend"].result.task_id)
+    song = await kie_task(system, every_model["suno/generate-music"].result.task_id)
+    assert extend["body"]["audioId"] != song["taskId"] and extend["body"]["model"] == song["model"]
+    runway = await kie_task(system, every_model["runway-extend"].result.task_id)
+    assert runway["body"]["taskId"] == every_model["runway"].result.task_id
 
 
 async def test_the_ledger_holds_after_every_model(system: System, every_model: dict[str, Generation]) -> None:

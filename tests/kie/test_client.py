@@ -19,6 +19,7 @@ from kie.client import KieClient, retry_after_seconds
 from kie.errors import KieError, KieNetworkError, KieParseError, Kind
 from kie.models import MediaType, ResultFile, TaskState, TaskStatus
 from tests.kie.support import GROK_IMAGE, NANO_BANANA_PRO, VEO, load
+from tests.kie.test_upgrades import SUNO_EXTEND, VEO_4K, VEO_1080P
 
 API_KEY = "sk-test-0123456789abcdef"
 
@@ -161,6 +162,73 @@ async def test_create_answer_without_task_id_is_ambiguous(stub: Stub, client: Ki
     with pytest.raises(KieParseError) as caught:
         await client.create_task(NANO_BANANA_PRO, {"prompt": "p"}, "https://cb")
     assert caught.value.ambiguous
+
+
+# --- follow-ups on a delivered result ----------------------------------------------------------------
+
+
+async def test_veo_1080p_is_a_get_and_its_status_the_same_get(stub: Stub, client: KieClient) -> None:
+    processing = {"code": 400, "msg": "1080P is processing. It should be ready in 1-2 minutes.", "data": None}
+    stub.on("GET", "/api/v1/veo/get-1080p-video", Reply(body=processing))
+    task_id = await client.create_task(VEO_1080P, {"taskId": "veo_task_abcdef123456"}, "https://cb")
+    assert task_id == "veo_task_abcdef123456@1080p"
+
+    stub.on("GET", "/api/v1/veo/get-1080p-video", Reply(body=load("veo_1080p_success.json")))
+    status = await client.get_status(VEO_1080P, task_id)
+    assert status.state is TaskState.SUCCEEDED and status.task_id == task_id
+    assert [(s.method, s.query, s.json) for s in stub.seen] == [
+        ("GET", {"taskId": "veo_task_abcdef123456"}, None),
+        ("GET", {"taskId": "veo_task_abcdef123456"}, None),
+    ]
+
+
+async def test_veo_4k_status_posts_again(stub: Stub, client: KieClient) -> None:
+    stub.on("POST", "/api/v1/veo/get-4k-video", Reply(body=load("veo_4k_response.json")))
+    task_id = await client.create_task(VEO_4K, {"taskId": "veo_task_abcdef123456", "index": 0}, "https://cb")
+    assert task_id == "veo_task_abcdef123456@4k"
+    stub.on(
+        "POST", "/api/v1/veo/get-4k-video", Reply(status=422, body=load("veo_4k_error_422_generated.json"))
+    )
+    status = await client.get_status(VEO_4K, task_id)
+    assert status.state is TaskState.SUCCEEDED and status.stage == "already generated"
+    assert [s.json for s in stub.seen] == [
+        {"taskId": "veo_task_abcdef123456", "index": 0, "callBackUrl": "https://cb"},
+        {"taskId": "veo_task_abcdef123456"},
+    ]
+
+
+async def test_suno_extend_reads_the_earlier_task_then_creates(stub: Stub, client: KieClient) -> None:
+    record = load("suno_record_info_success.json")
+    stub.on("GET", "/api/v1/generate/record-info", Reply(body=record))
+    stub.on(
+        "POST",
+        "/api/v1/generate/extend",
+        Reply(body={"code": 200, "msg": "success", "data": {"taskId": "x1"}}),
+    )
+    inputs = {"audioId": "5c79****be8e", "defaultParamFlag": False, "model": "V4"}
+
+    assert await client.create_task(SUNO_EXTEND, inputs, "https://cb") == "x1"
+
+    look_up, create = stub.seen
+    assert (look_up.method, look_up.path, look_up.query) == (
+        "GET",
+        "/api/v1/generate/record-info",
+        {"taskId": "5c79****be8e"},
+    )
+    assert create.json == {
+        "audioId": "e231****-****-****-****-****8cadc7dc",
+        "defaultParamFlag": False,
+        "model": "V4",
+        "callBackUrl": "https://cb",
+    }
+
+
+async def test_a_failed_look_up_creates_nothing_and_is_not_ambiguous(stub: Stub, client: KieClient) -> None:
+    stub.on("GET", "/api/v1/generate/record-info", Reply(delay=5))  # times out after sending
+    with pytest.raises(KieError) as caught:
+        await client.create_task(SUNO_EXTEND, {"audioId": "5c79****be8e"}, "https://cb")
+    assert caught.value.transient and not caught.value.ambiguous
+    assert [s.path for s in stub.seen] == ["/api/v1/generate/record-info"]
 
 
 # --- account and files ---------------------------------------------------------------------------

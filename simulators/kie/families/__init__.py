@@ -6,8 +6,18 @@ from simulators.kie.families.market import Market
 from simulators.kie.families.midjourney import Midjourney
 from simulators.kie.families.runway import Aleph, Runway
 from simulators.kie.families.suno import Suno
-from simulators.kie.families.veo import Veo
+from simulators.kie.families.veo import Veo, VeoUpgrade
 
-FAMILIES: tuple[type[Family], ...] = (Market, Veo, Runway, Aleph, Suno, Gpt4oImage, FluxKontext, Midjourney)
+FAMILIES: tuple[type[Family], ...] = (
+    Market,
+    Veo,
+    VeoUpgrade,
+    Runway,
+    Aleph,
+    Suno,
+    Gpt4oImage,
+    FluxKontext,
+    Midjourney,
+)
 
 __all__ = ["FAMILIES", "Family"]

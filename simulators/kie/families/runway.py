@@ -1,4 +1,5 @@
-"""Runway (``/api/v1/runway/*``) and Runway Aleph (``/api/v1/aleph/*``): two APIs, two shapes."""
+"""Runway (``/api/v1/runway/*``: generate, extend) and Runway Aleph (``/api/v1/aleph/*``): two APIs, two
+shapes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulators.kie.envelope import account_of
 from simulators.kie.families.base import Callback, Family, clock, fail_flag, sub_id
 from simulators.kie.tasks import SimTask
 
@@ -17,7 +19,10 @@ class Runway(Family):
     status_path = "/api/v1/runway/record-detail"
 
     def create_routes(self) -> list[web.RouteDef]:
-        return [web.post("/api/v1/runway/generate", self.generate)]
+        return [
+            web.post("/api/v1/runway/generate", self.generate),
+            web.post("/api/v1/runway/extend", self.extend),
+        ]
 
     async def generate(self, request: web.Request) -> web.StreamResponse:
         body = await self.read_body(request)
@@ -25,10 +30,33 @@ class Runway(Family):
             return body
         if problem := self.missing(body, "prompt"):
             return problem
+        return await self._submit(request, body, "generate")
+
+    async def extend(self, request: web.Request) -> web.StreamResponse:
+        """``POST /api/v1/runway/extend`` {taskId, prompt, quality, waterMark, callBackUrl}: a new task that
+        continues a finished Runway video of this account (same record-detail and callback shapes)."""
+        body = await self.read_body(request)
+        if isinstance(body, web.Response):
+            return body
+        if problem := self.missing(body, "taskId", "prompt", "quality"):
+            return problem
+        if body["quality"] not in ("720p", "1080p"):
+            return self.invalid("quality must be 720p or 1080p")
+        original = self.engine.tasks.get(str(body["taskId"]))
+        if (
+            original is None
+            or original.family.name != self.name
+            or original.account != account_of(request)
+            or original.outcome != "success"
+        ):
+            return self.invalid("The original task does not exist or has not succeeded")
+        return await self._submit(request, body, "extend")
+
+    async def _submit(self, request: web.Request, body: dict[str, Any], kind: str) -> web.StreamResponse:
         return await self.engine.submit(
             request,
             self,
-            kind="generate",
+            kind=kind,
             model="runway",
             output="video",
             body=body,
@@ -38,7 +66,7 @@ class Runway(Family):
     def status_data(self, task: SimTask) -> dict[str, Any]:
         data: dict[str, Any] = {
             "taskId": task.task_id,
-            "parentTaskId": "",
+            "parentTaskId": task.body.get("taskId", "") if task.kind == "extend" else "",
             "generateParam": {
                 "prompt": task.body.get("prompt", ""),
                 "imageUrl": task.body.get("imageUrl", ""),

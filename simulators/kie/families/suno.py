@@ -1,7 +1,13 @@
-"""Suno: three create endpoints, one record-info, and staged callbacks (text → first → complete).
+"""Suno: five create endpoints, one record-info, and staged callbacks (text → first → complete).
 
 Status walks PENDING → TEXT_SUCCESS → FIRST_SUCCESS → SUCCESS; a callback goes out at each of the
 last three. A failing task stays PENDING, then ends in a failure status with an ``error`` callback.
+
+Extend (``/api/v1/generate/extend``) continues one track (``audioId`` = a ``sunoData[].id``) of a finished
+Suno task of the same account, with the same ``model`` (KIE: "the model version must match the source
+audio's"); upload-extend continues an uploaded file. Both need ``defaultParamFlag``, ``model`` and
+``callBackUrl``; with ``defaultParamFlag`` true also ``style``, ``title``, ``continueAt`` (> 0) and, unless
+instrumental, ``prompt``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulators.kie.envelope import account_of
 from simulators.kie.families.base import Callback, Family, clock, sub_id
 from simulators.kie.tasks import SimTask
 
@@ -32,6 +39,8 @@ class Suno(Family):
             web.post("/api/v1/generate", self.generate),
             web.post("/api/v1/generate/upload-cover", self.upload_cover),
             web.post("/api/v1/generate/add-instrumental", self.add_instrumental),
+            web.post("/api/v1/generate/extend", self.extend),
+            web.post("/api/v1/generate/upload-extend", self.upload_extend),
         ]
 
     async def generate(self, request: web.Request) -> web.StreamResponse:
@@ -43,13 +52,25 @@ class Suno(Family):
     async def add_instrumental(self, request: web.Request) -> web.StreamResponse:
         return await self._create(request, "ADD_INSTRUMENTAL", ("uploadUrl", "title", "negativeTags", "tags"))
 
+    async def extend(self, request: web.Request) -> web.StreamResponse:
+        return await self._create(request, "EXTEND", ("audioId", "model"))
+
+    async def upload_extend(self, request: web.Request) -> web.StreamResponse:
+        return await self._create(request, "UPLOAD_EXTEND", ("uploadUrl", "model"))
+
     async def _create(self, request: web.Request, kind: str, required: tuple[str, ...]) -> web.StreamResponse:
         body = await self.read_body(request)
         if isinstance(body, web.Response):
             return body
         if not body.get("callBackUrl"):
             return self.invalid("callBackUrl is required", code=400)  # Suno, unlike the others, insists
+        if kind in _EXTENDS and not isinstance(body.get("defaultParamFlag"), bool):
+            return self.invalid("defaultParamFlag is required")
         if problem := self.missing(body, *required, *_mode_fields(body, kind)):
+            return problem
+        if kind in _EXTENDS and body.get("defaultParamFlag") and not _positive(body.get("continueAt")):
+            return self.invalid("continueAt must be greater than 0")
+        if kind == "EXTEND" and (problem := self._check_source(request, body)):
             return problem
         return await self.engine.submit(
             request,
@@ -61,6 +82,18 @@ class Suno(Family):
             callback_url=body["callBackUrl"],
             n_results=TRACKS,
         )
+
+    def _check_source(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        """The track to extend must belong to a finished Suno task of this account, made by ``model``."""
+        account, audio_id = account_of(request), body["audioId"]
+        for task in self.engine.tasks.values():
+            if task.family.name != self.name or task.account != account or task.outcome != "success":
+                continue
+            if audio_id in (sub_id(task, f"track-{n}") for n in range(task.n_results)):
+                if task.model != body["model"]:
+                    return self.invalid(f"model must match the source audio's model ({task.model})")
+                return None
+        return self.invalid("audioId does not exist or its task has not succeeded")
 
     # --- shapes ---------------------------------------------------------------------------------
 
@@ -129,10 +162,22 @@ class Suno(Family):
         return "error", {"code": task.fail_code, "msg": task.fail_msg, "data": data}
 
 
+_EXTENDS = ("EXTEND", "UPLOAD_EXTEND")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 def _mode_fields(body: dict[str, Any], kind: str) -> tuple[str, ...]:
-    """Fields required by Suno's custom/non-custom modes (add-instrumental has no modes)."""
+    """Fields required by Suno's custom/non-custom modes (add-instrumental has no modes; the extends name
+    theirs ``defaultParamFlag``: without it extend inherits everything, upload-extend needs a prompt)."""
     if kind == "ADD_INSTRUMENTAL":
         return ()
+    if kind in _EXTENDS:
+        if not body.get("defaultParamFlag"):
+            return ("prompt",) if kind == "UPLOAD_EXTEND" else ()
+        return ("style", "title") if body.get("instrumental") else ("style", "title", "prompt")
     if not body.get("customMode"):
         return ("prompt",)
     return ("style", "title") if body.get("instrumental") else ("style", "title", "prompt")
