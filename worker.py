@@ -35,7 +35,17 @@ from activities.queue import QueueActivities, QueuePolicy
 from billing import load_packages
 from catalog import get_catalog
 from contracts.queues import kie_task_queue
-from db import AdminAudit, Generations, KieKeys, Ledger, Payments, Referrals, SubmitQueue, create_pool
+from db import (
+    AdminAudit,
+    Generations,
+    KieKeys,
+    Ledger,
+    ModelRejections,
+    Payments,
+    Referrals,
+    SubmitQueue,
+    create_pool,
+)
 from genflow.settings import Settings, get_settings
 from genflow.worker_runtime import GRACEFUL_SHUTDOWN, ActivityContextFilter, kie_accounts, serve
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
@@ -102,6 +112,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
             catalog,
             generations,
             keys,
+            ModelRejections(pool),
             limits=limits,
             public_base_url=str(settings.public_base_url),
             callback_secret=settings.callback_secret.get_secret_value(),

@@ -16,9 +16,11 @@ from activities.pacing import set_submit_rate, submit_rate
 from catalog import Catalog, ModelSpec, UnknownModel
 from contracts import activities as contract
 from contracts.activities import implements
+from contracts.ids import kie_key_alert_id, model_drift_alert_id
 from contracts.models import Reason, ResultFile, Stage, StatusInput, SubmitInput, SubmitOutcome, TaskCheck
 from contracts.money import AdminNotice
-from db import Generations, KieKeys
+from contracts.routes import kie_callback_url
+from db import Generations, KieKeys, ModelRejections
 from genflow.settings import Settings
 from kie.accounts import KieAccounts
 from kie.errors import KieError, KieParseError
@@ -26,11 +28,12 @@ from kie.media import media_from_url
 from kie.models import MediaType, TaskState, TaskStatus
 from kie.models import ResultFile as KieResultFile
 from kie.signature import callback_token
-from workflows.alerts import AdminAlertWorkflow
+from workflows.starter import start_admin_alert
 
 log = logging.getLogger(__name__)
 
 KEY_REFUSED = (401, 403)  # the key itself (revoked, forbidden), not the request
+SCHEMA_REFUSED = 422  # on create: inputs the catalog accepted are invalid for KIE (its schema changed)
 _STATES = {TaskState.IN_PROGRESS: "in_progress", TaskState.SUCCEEDED: "succeeded", TaskState.FAILED: "failed"}
 
 
@@ -69,6 +72,7 @@ class KieActivities:
         catalog: Catalog,
         generations: Generations,
         keys: KieKeys,
+        rejections: ModelRejections,
         *,
         limits: SubmitLimits,
         public_base_url: str,
@@ -78,13 +82,14 @@ class KieActivities:
         self.catalog = catalog
         self.generations = generations
         self.keys = keys
+        self.rejections = rejections
         self.limits = limits
         self.public_base_url = public_base_url.rstrip("/")
         self.callback_secret = callback_secret
 
     def callback_url(self, generation_id: str) -> str:
         token = callback_token(self.callback_secret, generation_id)
-        return f"{self.public_base_url}/kie/callback/{generation_id}?t={token}"
+        return kie_callback_url(self.public_base_url, generation_id, token)
 
     @implements(contract.submit_task)
     async def submit_task(self, data: SubmitInput) -> SubmitOutcome:
@@ -133,6 +138,8 @@ class KieActivities:
                     ) from err
                 log.error("KIE refused the account: %s", err, extra=where)
                 return SubmitOutcome(ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail=str(err))
+            if err.code == SCHEMA_REFUSED:
+                return await self._model_refused(gid, spec, err)
             log.info("KIE refused the task: %s", err, extra={"workflow_id": gid, "kie_code": err.code})
             return SubmitOutcome(
                 ok=False, reason=Reason.KIE_REJECTED, detail=f"{err.user_reason.value}: {err}"
@@ -173,19 +180,42 @@ class KieActivities:
             )
         except Exception:  # the slots still keep every key under its limit; the queue just waits more
             log.warning("could not lower the KIE queue's rate", exc_info=True)
-        notice = AdminNotice(
-            text=(
-                f"KIE key {key} was refused ({err.code}: {err}) and is out of rotation; "
-                f"{len(active)} key(s) carry on. The credits check puts it back once KIE accepts it."
-            )
+        text = (
+            f"KIE key {key} was refused ({err.code}: {err}) and is out of rotation; "
+            f"{len(active)} key(s) carry on. The credits check puts it back once KIE accepts it."
         )
-        await client.start_workflow(
-            AdminAlertWorkflow.run,
-            notice,
-            id=f"alert-kie-key-{key}-{int(time.time())}",
+        await start_admin_alert(
+            client,
+            AdminNotice(text=text),
+            workflow_id=kie_key_alert_id(key, int(time.time())),
+            summary=f"KIE key {key} out of rotation",
             task_queue=self.limits.task_queue,
-            static_summary=f"KIE key {key} out of rotation",
         )
+
+    async def _model_refused(self, gid: str, spec: ModelSpec, err: KieError) -> SubmitOutcome:
+        """KIE refused as invalid (422) inputs the catalog accepted: its schema for the model has changed.
+        The user is refunded with a message that says so; the admins hear of it once a day per model, and
+        the admin panel lists every such refusal."""
+        log.error(
+            "KIE refused %s as invalid: %s", spec.id, err, extra={"workflow_id": gid, "kie_code": err.code}
+        )
+        if await self.rejections.record(gid, spec.id, str(err.code), err.message):
+            text = (
+                f"KIE refused {spec.id} as invalid ({err.code}: {err}) although the catalog accepted the "
+                "inputs: its schema has probably changed. The user was refunded. See the admin panel's "
+                "catalog drift and `python -m catalog.sync --check --live`."
+            )
+            try:
+                await start_admin_alert(
+                    activity.client(),
+                    AdminNotice(text=text),
+                    workflow_id=model_drift_alert_id(spec.id, time.strftime("%Y-%m-%d", time.gmtime())),
+                    summary=f"KIE refused {spec.id} as invalid",
+                    task_queue=self.limits.task_queue,
+                )
+            except Exception:  # the refusal is recorded and shown in the panel either way
+                log.warning("could not alert the admins of a model refusal", exc_info=True)
+        return SubmitOutcome(ok=False, reason=Reason.MODEL_CHANGED, detail=f"{err.code}: {err}")
 
     @implements(contract.check_task)
     async def check_task(self, data: StatusInput) -> TaskCheck:

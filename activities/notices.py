@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from contracts import activities as contract
 from contracts.activities import implements
+from contracts.buttons import Menu, MenuTarget
 from contracts.money import AdminNotice, RefundNotice, TopUpNotice
 from db import Ledger
 from genflow.i18n import translate as _
@@ -44,8 +45,12 @@ class NoticeActivities:
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
                 [
-                    InlineKeyboardButton(text=_("Create", notice.language), callback_data="menu:create"),
-                    InlineKeyboardButton(text=_("Home", notice.language), callback_data="menu:home"),
+                    InlineKeyboardButton(
+                        text=_("Create", notice.language), callback_data=Menu(to=MenuTarget.CREATE).pack()
+                    ),
+                    InlineKeyboardButton(
+                        text=_("Home", notice.language), callback_data=Menu(to=MenuTarget.HOME).pack()
+                    ),
                 ]
             ]
         )

@@ -22,6 +22,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -38,6 +39,8 @@ from temporalio.exceptions import ApplicationError
 from catalog import Catalog, UnknownModel
 from contracts import activities as contract
 from contracts.activities import implements
+from contracts.buttons import GenerationAction, GenerationOp, Menu, MenuTarget
+from contracts.ids import parse_generation_id
 from contracts.models import DeliverInput, DeliveryOutcome, NotifyInput, Reason, ResultFile, Stage
 from db import Generations
 from genflow.i18n import translate as _
@@ -55,6 +58,10 @@ REASON_TEXT = {
     Reason.FREE_LIMIT_REACHED: "You have used today's free generations for this model. Come back tomorrow.",
     Reason.INPUT_MEDIA_FAILED: "We could not read the file you sent. Please send it again.",
     Reason.KIE_REJECTED: "The model refused this request (for example, its content rules). Try other inputs.",
+    Reason.MODEL_CHANGED: (
+        "The model refused these settings: it has changed at our provider. Nothing was charged, and our "
+        "team has been told. Please try another model for now."
+    ),
     Reason.SERVICE_UNAVAILABLE: "The generation service is temporarily unavailable. Please try again later.",
     Reason.GENERATION_FAILED: "The model could not produce a result this time.",
     Reason.TIMED_OUT: "The model took too long to answer.",
@@ -90,15 +97,16 @@ class TelegramActivities:
         lang = data.language
         text = self._status_text(data)
         buttons: list[list[InlineKeyboardButton]] = []
+        key = _request_key(data.generation_id)
         if data.cancellable:
-            buttons.append([_button(_("Cancel", lang), f"gen:cancel:{data.generation_id}")])
+            buttons.append([_button(_("Cancel", lang), GenerationAction(op=GenerationOp.CANCEL, key=key))])
         if data.reason == Reason.INSUFFICIENT_CREDITS:
-            buttons.append([_button(_("Top up", lang), "topup:open")])
+            buttons.append([_button(_("Top up", lang), Menu(to=MenuTarget.TOP_UP))])
         if data.stage in (Stage.FAILED, Stage.REJECTED, Stage.CANCELLED):
             buttons.append(
                 [
-                    _button(_("Try again", lang), f"gen:again:{data.generation_id}"),
-                    _button(_("Home", lang), "menu:home"),
+                    _button(_("Try again", lang), GenerationAction(op=GenerationOp.AGAIN, key=key)),
+                    _button(_("Home", lang), Menu(to=MenuTarget.HOME)),
                 ]
             )
         markup = InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
@@ -271,8 +279,13 @@ class TelegramActivities:
             ) from err
 
 
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data)
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _request_key(generation: str) -> str:
+    parsed = parse_generation_id(generation)
+    return parsed.request_key if parsed else generation
 
 
 def _groupable(files: list[ResultFile]) -> bool:

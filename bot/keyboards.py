@@ -1,38 +1,23 @@
-"""Inline keyboards and the callback data they carry (≤ 64 bytes: model codes and short tokens only).
-
-Callback data, by prefix:
-  menu:home · menu:create · menu:balance · menu:history · menu:help · menu:lang · menu:invite · topup:open
-  topup:buy:<package id>              send the invoice for a Stars package
-  lang:<code>                         switch the language
-  c:f:<format id> · c:m:<model code> · c:s:<model code>      formats → models → card → start the form
-  f:<form id>:<op>[:<args>]           the form (see routers/create.py)
-  g:<request key>                     Generate on a confirmation card
-  gen:cancel:<generation id> · gen:again:<generation id>     on the workflow's status message
-  h:r:<generation id>                 re-send a result from history
-  adm:…                               the admin panel (admins only; see routers/admin.py)
-"""
+"""Inline keyboards. Every button's callback data is a factory of ``contracts.buttons`` (≤ 64 bytes: codes,
+keys and ids only); the routers filter on the same factories."""
 
 from __future__ import annotations
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-HOME = "menu:home"
-CREATE = "menu:create"
-BALANCE = "menu:balance"
-HISTORY = "menu:history"
-HELP = "menu:help"
-LANGUAGE = "menu:lang"
-TOPUP = "topup:open"
-BUY = "topup:buy:"
-INVITE = "menu:invite"
+from contracts.buttons import GenerationAction, GenerationOp, Menu, MenuTarget, SetLanguage
 
 Rows = list[list[InlineKeyboardButton]]
 
 
-def button(text: str, data: str) -> InlineKeyboardButton:
-    assert len(data.encode()) <= 64, data
-    return InlineKeyboardButton(text=text, callback_data=data)
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())  # pack() refuses > 64 bytes
+
+
+def menu_button(text: str, target: MenuTarget) -> InlineKeyboardButton:
+    return button(text, Menu(to=target))
 
 
 def markup(rows: Rows) -> InlineKeyboardMarkup:
@@ -40,7 +25,7 @@ def markup(rows: Rows) -> InlineKeyboardMarkup:
 
 
 def home_row() -> list[InlineKeyboardButton]:
-    return [button(_("🏠 Home"), HOME)]
+    return [menu_button(_("🏠 Home"), MenuTarget.HOME)]
 
 
 def home() -> InlineKeyboardMarkup:
@@ -50,21 +35,26 @@ def home() -> InlineKeyboardMarkup:
 def main_menu() -> InlineKeyboardMarkup:
     return markup(
         [
-            [button(_("🎨 Create"), CREATE)],
-            [button(_("💰 Balance"), BALANCE), button(_("💳 Top up"), TOPUP)],
-            [button(_("🗂 History"), HISTORY), button(_("❓ Help"), HELP)],
-            [button(_("🌐 Language"), LANGUAGE)],
+            [menu_button(_("🎨 Create"), MenuTarget.CREATE)],
+            [
+                menu_button(_("💰 Balance"), MenuTarget.BALANCE),
+                menu_button(_("💳 Top up"), MenuTarget.TOP_UP),
+            ],
+            [menu_button(_("🗂 History"), MenuTarget.HISTORY), menu_button(_("❓ Help"), MenuTarget.HELP)],
+            [menu_button(_("🌐 Language"), MenuTarget.LANGUAGE)],
         ]
     )
 
 
 def topup_and_home() -> InlineKeyboardMarkup:
-    return markup([[button(_("💳 Top up"), TOPUP)], home_row()])
+    return markup([[menu_button(_("💳 Top up"), MenuTarget.TOP_UP)], home_row()])
 
 
 def languages() -> InlineKeyboardMarkup:
-    return markup([[button("English", "lang:en"), button("Русский", "lang:ru")], home_row()])
+    return markup(
+        [[button("English", SetLanguage(code="en")), button("Русский", SetLanguage(code="ru"))], home_row()]
+    )
 
 
-def cancel_generation(generation_id: str) -> InlineKeyboardMarkup:
-    return markup([[button(_("✖️ Cancel"), f"gen:cancel:{generation_id}")]])
+def cancel_generation(request_key: str) -> InlineKeyboardMarkup:
+    return markup([[button(_("✖️ Cancel"), GenerationAction(op=GenerationOp.CANCEL, key=request_key))]])

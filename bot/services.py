@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import asyncpg
@@ -33,6 +34,8 @@ class Services:
     referrals: Referrals
     audit: AdminAudit
     queue: SubmitQueue
+    # Most used models, per replica: menu order only, so a few minutes' staleness costs nothing.
+    _uses: tuple[float, dict[str, int]] = field(default=(0.0, {}), repr=False)
 
     @classmethod
     def create(
@@ -57,6 +60,14 @@ class Services:
             audit=AdminAudit(pool),
             queue=SubmitQueue(pool),
         )
+
+    async def model_uses(self, max_age_seconds: float = 300) -> dict[str, int]:
+        """Generations per model over the last 30 days, cached for ``max_age_seconds``."""
+        at, uses = self._uses
+        if time.monotonic() - at > max_age_seconds:
+            uses = await self.generations.uses_by_model()
+            self._uses = (time.monotonic(), uses)
+        return uses
 
     async def queue_wait(self, user_id: int) -> float | None:
         """The estimated wait in the KIE queue for one more generation, when long enough to warn about."""

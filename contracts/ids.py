@@ -64,6 +64,11 @@ def admin_refund_topup_id(charge_id: str) -> str:
     return f"admin-refund-topup-{charge_id}"
 
 
+def model_drift_alert_id(model_id: str, day: str) -> str:
+    """One alert a day per model KIE refused as invalid (``day``: YYYY-MM-DD)."""
+    return f"alert-model-{re.sub(r'[^A-Za-z0-9._-]', '_', model_id)}-{day}"
+
+
 def kie_key_alert_id(key_id: str, unix_seconds: int) -> str:
     """An alert that a KIE key left the rotation (the key's fingerprint, never the key)."""
     return f"alert-kie-key-{key_id}-{unix_seconds}"

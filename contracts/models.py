@@ -46,6 +46,7 @@ class Reason(StrEnum):
     FREE_LIMIT_REACHED = "free_limit_reached"
     INPUT_MEDIA_FAILED = "input_media_failed"
     KIE_REJECTED = "kie_rejected"
+    MODEL_CHANGED = "model_changed"  # KIE refused as invalid what the catalog accepted: its schema changed
     SERVICE_UNAVAILABLE = "service_unavailable"
     GENERATION_FAILED = "generation_failed"
     TIMED_OUT = "timed_out"

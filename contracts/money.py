@@ -112,10 +112,11 @@ class AdminStep(BaseModel):
 
 class AdminResult(BaseModel):
     outcome: Literal["done", "already_done", "refused", "unknown"]
-    detail: str | None = None
+    detail: str | None = None  # for operators; the bot reads the structured fields below
     user_id: int | None = None
     amount: int = 0
     balance_after: int | None = None
+    shortfall: int | None = None  # a top-up refund refused because the credits were spent: how many short
 
 
 # ---- operations -----------------------------------------------------------------------------------------

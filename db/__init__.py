@@ -27,6 +27,7 @@ from db.migrate import migrate
 from db.payments import AdminAudit, LinkOutcome, PaymentRecord, Payments, Referrals
 from db.pool import create_pool
 from db.queue import Place, SubmitQueue
+from db.rejections import ModelRejection, ModelRejections
 
 __all__ = [
     "AdminAudit",
@@ -47,6 +48,8 @@ __all__ = [
     "LedgerError",
     "LinkOutcome",
     "MigrationError",
+    "ModelRejection",
+    "ModelRejections",
     "Movement",
     "MovementKind",
     "PaymentRecord",

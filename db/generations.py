@@ -12,6 +12,8 @@ from typing import Any, Literal, get_args
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
+from contracts.ids import parse_generation_id
+
 GenerationStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "rejected"]
 FinalStatus = Literal["succeeded", "failed", "cancelled", "rejected"]
 STATUSES: frozenset[str] = frozenset(get_args(GenerationStatus))
@@ -69,6 +71,12 @@ class GenerationRecord(BaseModel):
     @property
     def finished(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def request_key(self) -> str:
+        """The key of the confirmation that started it (what buttons about it carry)."""
+        parsed = parse_generation_id(self.id)
+        return parsed.request_key if parsed else self.id
 
 
 class CallbackTarget(BaseModel):
@@ -230,6 +238,15 @@ class Generations:
             limit,
         )
         return [GenerationRecord(**dict(row)) for row in rows]
+
+    async def uses_by_model(self, days: int = 30) -> dict[str, int]:
+        """Generations asked for per model over the last ``days`` (for "most used" in menus)."""
+        rows = await self._pool.fetch(
+            "SELECT model_id, count(*) AS n FROM generations "
+            "WHERE created_at > now() - make_interval(days => $1) GROUP BY model_id",
+            days,
+        )
+        return {r["model_id"]: int(r["n"]) for r in rows}
 
     async def in_progress_count(self, user_id: int) -> int:
         return await self._pool.fetchval(

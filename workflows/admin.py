@@ -95,9 +95,13 @@ class RefundTopUpWorkflow:
             detail = reserved.outcome + (
                 f": {reserved.shortfall} credits short" if reserved.shortfall else ""
             )
-            return await self._finish(
-                step, AdminResult(outcome=outcome, detail=detail, user_id=reserved.user_id)
+            result = AdminResult(
+                outcome=outcome,
+                detail=detail,
+                user_id=reserved.user_id,
+                shortfall=reserved.shortfall or None,
             )
+            return await self._finish(step, result)
         try:
             await workflow.execute_activity(
                 activities.refund_stars,

@@ -1,6 +1,8 @@
-"""The one way to start a generation: the bot, tests and benchmarks all go through here."""
+"""The one way to start a workflow from outside Temporal: the bot, tests and benchmarks go through here."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -12,9 +14,25 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from contracts.generation import GENERATION_STAGE, KIE_MODEL, TELEGRAM_USER_ID
-from contracts.ids import generation_id, topup_id
+from contracts.ids import (
+    admin_adjust_id,
+    admin_refund_generation_id,
+    admin_refund_topup_id,
+    generation_id,
+    topup_id,
+)
 from contracts.models import GenerationRequest, GenerationResult, Stage
-from contracts.money import TopUpRequest, TopUpResult
+from contracts.money import (
+    AdjustCreditsRequest,
+    AdminNotice,
+    AdminResult,
+    RefundGenerationRequest,
+    RefundTopUpRequest,
+    TopUpRequest,
+    TopUpResult,
+)
+from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
+from workflows.alerts import AdminAlertWorkflow
 from workflows.generation import GenerationWorkflow
 from workflows.payments import TopUpWorkflow
 
@@ -68,3 +86,79 @@ async def start_topup(client: Client, request: TopUpRequest, *, task_queue: str)
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle(workflow_id, result_type=TopUpResult)
+
+
+async def start_adjust_credits(
+    client: Client, request: AdjustCreditsRequest, *, task_queue: str
+) -> WorkflowHandle[AdjustCreditsWorkflow, AdminResult]:
+    return await _start_admin_action(
+        client,
+        AdjustCreditsWorkflow.run,
+        request,
+        admin_adjust_id(request.admin_id, request.request_key),
+        f"admin {request.admin_id}: adjust {request.amount:+d} for user {request.user_id}",
+        task_queue,
+    )
+
+
+async def start_refund_generation(
+    client: Client, request: RefundGenerationRequest, *, task_queue: str
+) -> WorkflowHandle[RefundGenerationWorkflow, AdminResult]:
+    return await _start_admin_action(
+        client,
+        RefundGenerationWorkflow.run,
+        request,
+        admin_refund_generation_id(request.generation_id),
+        f"admin {request.admin_id}: refund generation {request.generation_id}",
+        task_queue,
+    )
+
+
+async def start_refund_topup(
+    client: Client, request: RefundTopUpRequest, *, task_queue: str, user_id: int
+) -> WorkflowHandle[RefundTopUpWorkflow, AdminResult]:
+    return await _start_admin_action(
+        client,
+        RefundTopUpWorkflow.run,
+        request,
+        admin_refund_topup_id(request.charge_id),
+        f"admin {request.admin_id}: refund top-up of user {user_id}",
+        task_queue,
+    )
+
+
+async def _start_admin_action(
+    client: Client, run: Any, request: Any, workflow_id: str, summary: str, task_queue: str
+) -> WorkflowHandle[Any, AdminResult]:
+    """Ids are reused on purpose: ``USE_EXISTING`` while running, ``ALLOW_DUPLICATE`` once closed, so asking
+    twice runs the action again and it answers "already done" (the ledger's keys move money once), and a
+    refusal (credits already spent) can be retried after, say, an adjustment."""
+    return await client.start_workflow(
+        run,
+        request,
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=summary,
+        result_type=AdminResult,
+    )
+
+
+async def start_admin_alert(
+    client: Client, notice: AdminNotice, *, workflow_id: str, summary: str, task_queue: str
+) -> WorkflowHandle[AdminAlertWorkflow, None] | None:
+    """Message every admin; None when an alert with this id was already sent (ids name what they are
+    about, e.g. one model's refusals in one day, so the admins hear of each thing once)."""
+    try:
+        return await client.start_workflow(
+            AdminAlertWorkflow.run,
+            notice,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=summary,
+        )
+    except WorkflowAlreadyStartedError:
+        return None

@@ -2,8 +2,8 @@
 
 from aiogram import Router
 
+from bot import admin
 from bot.routers import (
-    admin,
     balance,
     create,
     fallback,

@@ -7,16 +7,17 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards, views
-from bot.keyboards import button, home_row, markup
+from bot import views
+from bot.keyboards import home_row, markup, menu_button
 from bot.services import Services
+from contracts.buttons import Menu, MenuTarget
 from db import Movement
 
 
 def router() -> Router:
     r = Router(name="balance")
     r.message.register(balance, Command("balance"))
-    r.callback_query.register(balance, F.data == keyboards.BALANCE)
+    r.callback_query.register(balance, Menu.filter(F.to == MenuTarget.BALANCE))
     return r
 
 
@@ -48,8 +49,8 @@ async def balance(event: Message | CallbackQuery, services: Services, lang: str)
     if movements:
         lines += ["", _("Recent:")] + [movement_line(m) for m in movements]
     rows = [
-        [button(_("💳 Top up"), keyboards.TOPUP), button(_("🗂 History"), keyboards.HISTORY)],
-        [button(_("🎁 Invite friends"), keyboards.INVITE)],
+        [menu_button(_("💳 Top up"), MenuTarget.TOP_UP), menu_button(_("🗂 History"), MenuTarget.HISTORY)],
+        [menu_button(_("🎁 Invite friends"), MenuTarget.INVITE)],
         home_row(),
     ]
     await views.show(event, ("\n".join(lines), markup(rows)))

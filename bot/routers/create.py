@@ -1,11 +1,7 @@
 """Create: formats → models with their starting price → the model's card → the form, step by step.
 
-Form buttons carry ``f:<form id>:<op>[:<args>]``; the form id tells a button of the current form from one
-left on an older message. Operations:
-  a:<i>        ask input i (from the overview)         v:<i>:<j>  choose value j of input i
-  b:<i>:<0|1>  answer a yes/no input                    p:<i>:<n>  page n of input i's choices
-  d:<i>        back to the default / clear input i      ok         done sending files
-  ov           the overview                              go         the confirmation card
+Form buttons are ``contracts.buttons.FormAction`` (the form's id, an operation, an input's index and a
+value); the form id tells a button of the current form from one left on an older message.
 """
 
 from __future__ import annotations
@@ -17,10 +13,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot import flow, forms, keyboards, views
+from bot import forms, views
+from bot.flow import FormStep
 from bot.services import Services
 from bot.states import FormStates
 from catalog import ModelSpec, UnknownFormat, UnknownModel
+from contracts.buttons import FormAction, FormatModels, FormOp, Menu, MenuTarget, ModelCard, StartForm
 
 MEDIA = F.photo | F.video | F.video_note | F.animation | F.audio | F.voice | F.document
 
@@ -28,11 +26,11 @@ MEDIA = F.photo | F.video | F.video_note | F.animation | F.audio | F.voice | F.d
 def router() -> Router:
     r = Router(name="create")
     r.message.register(formats, Command("create"))
-    r.callback_query.register(formats, F.data == keyboards.CREATE)
-    r.callback_query.register(models, F.data.startswith("c:f:"))
-    r.callback_query.register(model_card, F.data.startswith("c:m:"))
-    r.callback_query.register(start_form, F.data.startswith("c:s:"))
-    r.callback_query.register(form_button, F.data.startswith("f:"))
+    r.callback_query.register(formats, Menu.filter(F.to == MenuTarget.CREATE))
+    r.callback_query.register(models, FormatModels.filter())
+    r.callback_query.register(model_card, ModelCard.filter())
+    r.callback_query.register(start_form, StartForm.filter())
+    r.callback_query.register(form_button, FormAction.filter())
     r.message.register(typed_answer, FormStates.asking, F.text, ~F.text.startswith("/"))
     r.message.register(sent_media, FormStates.asking, MEDIA)
     return r
@@ -56,142 +54,148 @@ async def formats(event: Message | CallbackQuery, state: FSMContext, services: S
 
 
 async def models(
-    callback: CallbackQuery, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: FormatModels,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
+    uses = await services.model_uses()
     try:
-        screen = views.models(services.catalog, (callback.data or "").removeprefix("c:f:"), lang)
+        screen = views.models(services.catalog, callback_data.format, callback_data.page, lang, uses)
     except UnknownFormat:
         return stale(callback_answer)
     await views.show(callback, screen)
 
 
 async def model_card(
-    callback: CallbackQuery, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: ModelCard,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    spec = _model(services, (callback.data or "").removeprefix("c:m:"))
+    spec = _model(services, callback_data.code)
     if spec is None:
         return stale(callback_answer)
     await views.show(callback, views.model_card(services.catalog, spec, lang))
 
 
 async def start_form(
-    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: StartForm,
+    state: FSMContext,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    spec = _model(services, (callback.data or "").removeprefix("c:s:"))
+    spec = _model(services, callback_data.code)
     if spec is None:
         return stale(callback_answer)
     await state.clear()
-    await flow.advance(callback, state, services, spec, forms.new_form(spec.id), lang)
+    await FormStep(callback, state, services, lang, spec, forms.new_form(spec.id)).advance()
 
 
 async def form_button(
-    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: FormAction,
+    state: FSMContext,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    parts = (callback.data or "").split(":")
-    loaded = await flow.load(state, services)
-    if loaded is None or len(parts) < 3 or parts[1] != loaded[0].fid:
+    step = await FormStep.load(callback, state, services, lang)
+    if step is None or callback_data.form != step.form.fid:
         callback_answer.text = _("This form is closed. Open /menu to start a new one.")
         return
-    form, spec = loaded
-    op, args = parts[2], parts[3:]
-    # Our buttons carry small ASCII numbers; str.isdigit alone also passes "²" or "①", which int() refuses.
-    numbers = [int(a) for a in args if a.isascii() and a.isdigit() and len(a) <= 6]
-    if len(numbers) != len(args):
-        return stale(callback_answer)
-    field = forms.field_at(spec, numbers[0]) if numbers else None
+    op, index, value = callback_data.op, callback_data.index, callback_data.value
+    field = forms.field_at(step.spec, index) if index is not None else None
 
-    if op == "ov" and not args:
-        await flow.overview(callback, state, services, spec, form, lang)
-    elif op == "go" and not args:
-        errors = await flow.confirm(callback, state, services, spec, form, lang, callback.from_user.id)
-        if errors:
+    if op == FormOp.OVERVIEW:
+        await step.overview()
+    elif op == FormOp.GENERATE:
+        if await step.confirm(callback.from_user.id):
             callback_answer.text = _("Some inputs need attention.")
-    elif op == "ok" and not args and form.asking:
-        await flow.advance(callback, state, services, spec, form, lang)
-    elif op == "a" and len(args) == 1 and field is not None:
-        await flow.ask(callback, state, services, spec, form, field.name, lang)
-    elif op == "d" and len(args) == 1 and field is not None and not forms.needs_answer(field):
-        form.values.pop(field.name, None)
-        await flow.advance(callback, state, services, spec, form, lang)
-    elif field is None or field.name != form.asking:
+    elif op == FormOp.DONE and step.asked:
+        await step.advance()
+    elif op == FormOp.ASK and field is not None:
+        await step.ask(field.name)
+    elif op == FormOp.DEFAULT and field is not None and not forms.needs_answer(field):
+        step.form.values.pop(field.name, None)
+        await step.advance()
+    elif field is None or field.name != step.asked or value is None:
         stale(callback_answer)  # a choice of a question that is not the current one
-    elif op == "p" and len(args) == 2:
-        await flow.ask(callback, state, services, spec, form, field.name, lang, page=numbers[1])
-    elif op == "v" and len(args) == 2 and 0 <= numbers[1] < len(field.enum or []):
-        await _accept(callback, state, services, spec, form, field.name, (field.enum or [])[numbers[1]], lang)
-    elif op == "b" and len(args) == 2 and numbers[1] in (0, 1):
-        await _accept(callback, state, services, spec, form, field.name, bool(numbers[1]), lang)
+    elif op == FormOp.PAGE:
+        await step.ask(field.name, page=value)
+    elif op == FormOp.CHOOSE and value < len(field.enum or []):
+        await _accept(step, field.name, (field.enum or [])[value])
+    elif op == FormOp.YES_NO and value in (0, 1):
+        await _accept(step, field.name, bool(value))
     else:
         stale(callback_answer)
 
 
-async def _accept(
-    target: Message | CallbackQuery,
-    state: FSMContext,
-    services: Services,
-    spec: ModelSpec,
-    form: forms.Form,
-    name: str,
-    value: object,
-    lang: str,
-) -> bool:
+async def _accept(step: FormStep, name: str, value: object) -> bool:
     """Take ``value`` for input ``name`` if the catalog accepts it; otherwise say why and ask again."""
-    values = {**form.values, name: value}
-    errors = forms.errors_for(services.catalog, spec, values, name)
+    values = {**step.form.values, name: value}
+    errors = forms.errors_for(step.services.catalog, step.spec, values, name)
     if errors:
-        prefix = views.field_errors(errors, lang) + "\n\n"
         # An answer typed as a message gets its errors in a new message; a button's replace the question.
-        await flow.ask(target, state, services, spec, form, name, lang, page=form.page, prefix=prefix)
+        await step.ask(name, page=step.form.page, prefix=views.field_errors(errors, step.lang) + "\n\n")
         return False
-    form.values = values
-    await flow.advance(target, state, services, spec, form, lang)
+    step.form.values = values
+    await step.advance()
     return True
 
 
-async def typed_answer(message: Message, state: FSMContext, services: Services, lang: str) -> None:
-    loaded = await flow.load(state, services)
-    field = loaded[1].user_inputs.get(loaded[0].asking or "") if loaded else None
-    if loaded is None or field is None:
+async def _asked_step(message: Message, state: FSMContext, services: Services, lang: str) -> FormStep | None:
+    """The form step a message answers; without one, the menu is shown and None returned."""
+    step = await FormStep.load(message, state, services, lang)
+    if step is None or step.asked is None:
         await state.clear()
         await views.show(message, views.menu())
+        return None
+    return step
+
+
+async def typed_answer(message: Message, state: FSMContext, services: Services, lang: str) -> None:
+    step = await _asked_step(message, state, services, lang)
+    if step is None or step.asked is None:
         return
-    form, spec = loaded
+    field = step.spec.user_inputs[step.asked]
     if forms.field_kind(field) == "media":
-        await views.show(message, views.step_hint(services.catalog, spec, form, lang))
+        await step.hint()
         return
-    await _accept(
-        message, state, services, spec, form, field.name, forms.read_text(field, message.text or ""), lang
-    )
+    await _accept(step, field.name, forms.read_text(field, message.text or ""))
 
 
 async def sent_media(message: Message, state: FSMContext, services: Services, lang: str) -> None:
-    loaded = await flow.load(state, services)
-    field = loaded[1].user_inputs.get(loaded[0].asking or "") if loaded else None
+    step = await _asked_step(message, state, services, lang)
+    if step is None or step.asked is None:
+        return
+    field = step.spec.user_inputs[step.asked]
     media = forms.incoming_media(message)
-    if loaded is None or field is None or media is None:
+    if media is None:
         await state.clear()
         await views.show(message, views.menu())
         return
-    form, spec = loaded
     if forms.field_kind(field) != "media":
-        await views.show(message, views.step_hint(services.catalog, spec, form, lang))
+        await step.hint()
         return
     refusal = services.catalog.check_media(
-        spec.id, field.name, kind=media.kind, mime_type=media.mime_type, size=media.size
+        step.spec.id, field.name, kind=media.kind, mime_type=media.mime_type, size=media.size
     )
     if refusal is not None:  # the wrong kind or format, or too large (never above Telegram's 20 MB)
-        prefix = f"⚠️ {refusal.message(lang)}\n\n"
-        await flow.ask(message, state, services, spec, form, field.name, lang, prefix=prefix)
+        await step.ask(field.name, prefix=f"⚠️ {refusal.message(lang)}\n\n")
         return
-    values = forms.add_file(field, form.values, media.file_id)
-    errors = forms.errors_for(services.catalog, spec, values, field.name)
+    values = forms.add_file(field, step.form.values, media.file_id)
+    errors = forms.errors_for(services.catalog, step.spec, values, field.name)
     if errors:
-        prefix = views.field_errors(errors, lang) + "\n\n"
-        await flow.ask(message, state, services, spec, form, field.name, lang, prefix=prefix)
+        await step.ask(field.name, prefix=views.field_errors(errors, lang) + "\n\n")
         return
-    form.values = values
+    step.form.values = values
     if field.type == "array" and forms.file_count(values, field.name) < forms.max_files(field):
         # More files may follow (an album comes as several messages); "Done" moves on.
-        await flow.ask(message, state, services, spec, form, field.name, lang)
+        await step.ask(field.name)
     else:
-        await flow.advance(message, state, services, spec, form, lang)
+        await step.advance()

@@ -8,7 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot import flow, keyboards, views
+from bot import keyboards
+from bot.flow import FormStep
 from bot.services import Services
 
 
@@ -20,10 +21,11 @@ def router() -> Router:
 
 
 async def unknown_message(message: Message, state: FSMContext, services: Services, lang: str) -> None:
-    if await state.get_state() is not None and (loaded := await flow.load(state, services)) is not None:
-        form, spec = loaded
-        await views.show(message, views.step_hint(services.catalog, spec, form, lang))
-        return
+    if await state.get_state() is not None:
+        step = await FormStep.load(message, state, services, lang)
+        if step is not None:
+            await step.hint()
+            return
     await state.clear()
     await message.answer(
         _("I did not understand that. Choose what to do:"), reply_markup=keyboards.main_menu()

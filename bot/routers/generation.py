@@ -19,13 +19,16 @@ from aiogram.utils.i18n import gettext as _
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from bot import flow, forms, keyboards, views
+from bot import forms, keyboards, views
+from bot.flow import FormStep
 from bot.services import Services
 from bot.storage import StartedRequest
 from catalog import UnknownModel
+from contracts import generation
+from contracts.buttons import Generate, GenerationAction, GenerationOp
+from contracts.ids import generation_id
 from contracts.models import GenerationRequest
 from genflow.wait_text import queue_text
-from workflows.generation import GenerationWorkflow, generation_id
 from workflows.starter import start_generation
 
 CANCEL_TIMEOUT = 10.0  # seconds to wait for the workflow's answer before telling the user to retry
@@ -34,20 +37,21 @@ CLAIM_GRACE = 30.0  # a claim this old without a status message is a start that 
 
 def router() -> Router:
     r = Router(name="generation")
-    r.callback_query.register(generate, F.data.startswith("g:"))
-    r.callback_query.register(cancel, F.data.startswith("gen:cancel:"))
-    r.callback_query.register(again, F.data.startswith("gen:again:"))
+    r.callback_query.register(generate, Generate.filter())
+    r.callback_query.register(cancel, GenerationAction.filter(F.op == GenerationOp.CANCEL))
+    r.callback_query.register(again, GenerationAction.filter(F.op == GenerationOp.AGAIN))
     return r
 
 
-def owns(user_id: int, gid: str) -> bool:
-    return gid.startswith(f"gen-{user_id}-")
-
-
 async def generate(
-    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: Generate,
+    state: FSMContext,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    key = (callback.data or "").removeprefix("g:")
+    key = callback_data.key
     user_id = callback.from_user.id
     message = callback.message if isinstance(callback.message, Message) else None
     chat_id = message.chat.id if message else user_id
@@ -56,14 +60,14 @@ async def generate(
     if started is not None:
         callback_answer.text = await _attach(services, started)
         return
-    loaded = await flow.load(state, services)
-    if loaded is None or loaded[0].key != key or not key:
+    step = await FormStep.load(message or callback, state, services, lang)
+    if step is None or step.form.key != key:
         callback_answer.text = _("This confirmation is out of date. Open /menu to start again.")
         return
-    form, spec = loaded
+    form, spec = step.form, step.spec
     errors = forms.check(services.catalog, spec.id, form.values)
     if errors:  # e.g. the catalog changed since the card was shown
-        await flow.confirm(message or callback, state, services, spec, form, lang, user_id)
+        await step.confirm(user_id)
         return
     price = services.catalog.price(spec.id, services.catalog.validate(spec.id, form.values))
 
@@ -103,7 +107,7 @@ async def generate(
     place = await services.queue_place(user_id)
     title = spec.title_for(lang)
     text = queue_text(place, lang, model=title) if place else _("⏳ Starting {model}…").format(model=title)
-    status = await callback.bot.send_message(chat_id, text, reply_markup=keyboards.cancel_generation(gid))
+    status = await callback.bot.send_message(chat_id, text, reply_markup=keyboards.cancel_generation(key))
     await services.store.set_status_message(user_id, key, status.message_id)
     request.status_message_id = status.message_id
     await start_generation(services.temporal, request, task_queue=services.task_queue)
@@ -132,14 +136,17 @@ async def _attach(services: Services, started: StartedRequest) -> str:
     return _("This generation has already started.")
 
 
-async def cancel(callback: CallbackQuery, services: Services, callback_answer: CallbackAnswer) -> None:
-    gid = (callback.data or "").removeprefix("gen:cancel:")
-    if not owns(callback.from_user.id, gid):
-        callback_answer.text = _("This button is not yours.")
-        return
+async def cancel(
+    callback: CallbackQuery,
+    callback_data: GenerationAction,
+    services: Services,
+    callback_answer: CallbackAnswer,
+) -> None:
+    # The key names a generation of the user who pressed: another user's key finds nothing of theirs.
+    gid = generation_id(callback.from_user.id, callback_data.key)
     handle = services.temporal.get_workflow_handle(gid)
     try:
-        await asyncio.wait_for(handle.execute_update(GenerationWorkflow.cancel), CANCEL_TIMEOUT)
+        await asyncio.wait_for(generation.cancel(handle), CANCEL_TIMEOUT)
     except WorkflowUpdateFailedError:
         callback_answer.text = _("Too late to cancel: the model is already working on it.")
         callback_answer.show_alert = True
@@ -149,8 +156,10 @@ async def cancel(callback: CallbackQuery, services: Services, callback_answer: C
         record = await services.generations.get(gid)
         if record is not None and record.finished:
             callback_answer.text = _("This generation has already finished.")
-        else:
+        elif await services.store.started_request(callback.from_user.id, callback_data.key) is not None:
             callback_answer.text = _("It is still starting. Please try again in a moment.")
+        else:  # not a generation of this user's: another user's button, or a forged one
+            callback_answer.text = _("This button is out of date. Open /menu to start again.")
     except TimeoutError:
         callback_answer.text = _("Could not cancel right now. Please try again.")
     else:
@@ -158,10 +167,14 @@ async def cancel(callback: CallbackQuery, services: Services, callback_answer: C
 
 
 async def again(
-    callback: CallbackQuery, state: FSMContext, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: GenerationAction,
+    state: FSMContext,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    gid = (callback.data or "").removeprefix("gen:again:")
-    record = await services.generations.get(gid) if owns(callback.from_user.id, gid) else None
+    record = await services.generations.get(generation_id(callback.from_user.id, callback_data.key))
     if record is None or record.user_id != callback.from_user.id:
         callback_answer.text = _("This generation is not available.")
         return
@@ -174,4 +187,4 @@ async def again(
         return
     form = forms.new_form(spec.id, forms.prefill(spec, record.inputs))
     target = callback.message if isinstance(callback.message, Message) else callback
-    await flow.confirm(target, state, services, spec, form, lang, callback.from_user.id)
+    await FormStep(target, state, services, lang, spec, form).confirm(callback.from_user.id)

@@ -10,9 +10,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards, views
-from bot.keyboards import button, home_row, markup
+from bot import views
+from bot.keyboards import home_row, markup, menu_button
 from bot.services import Services
+from contracts.buttons import Menu, MenuTarget
 from genflow.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 def router() -> Router:
     r = Router(name="help")
     r.message.register(show_help, Command("help"))
-    r.callback_query.register(show_help, F.data == keyboards.HELP)
+    r.callback_query.register(show_help, Menu.filter(F.to == MenuTarget.HELP))
     r.message.register(pay_support, Command("paysupport"))
     return r
 
@@ -50,7 +51,7 @@ async def show_help(event: Message | CallbackQuery, services: Services, lang: st
             _("Commands: /menu, /cancel (leave a form), /help, /paysupport (payments)."),
         ]
     )
-    reply_markup = markup([[button(_("🎨 Create"), keyboards.CREATE)], home_row()])
+    reply_markup = markup([[menu_button(_("🎨 Create"), MenuTarget.CREATE)], home_row()])
     await views.show(event, (text, reply_markup))
 
 
@@ -58,7 +59,7 @@ async def pay_support(message: Message, command: CommandObject, services: Servic
     """How payments and refunds work; ``/paysupport <message>`` goes to the administrators."""
     question = (command.args or "").strip()
     assert message.from_user is not None
-    reply_markup = markup([[button(_("💰 Balance"), keyboards.BALANCE)], home_row()])
+    reply_markup = markup([[menu_button(_("💰 Balance"), MenuTarget.BALANCE)], home_row()])
     if question and services.settings.admin_ids:
         delivered = await _tell_admins(message, services, question[:3000])
         if delivered:

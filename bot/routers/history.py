@@ -13,9 +13,10 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, views
-from bot.keyboards import button, home_row, markup
-from bot.routers.generation import owns
+from bot.keyboards import button, home_row, markup, menu_button
 from bot.services import Services
+from contracts.buttons import GenerationAction, GenerationOp, Menu, MenuTarget
+from contracts.ids import generation_id
 from db import GenerationRecord
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,8 @@ SHOWN = 8
 def router() -> Router:
     r = Router(name="history")
     r.message.register(history, Command("history"))
-    r.callback_query.register(history, F.data == keyboards.HISTORY)
-    r.callback_query.register(resend, F.data.startswith("h:r:"))
+    r.callback_query.register(history, Menu.filter(F.to == MenuTarget.HISTORY))
+    r.callback_query.register(resend, GenerationAction.filter(F.op == GenerationOp.RESEND))
     return r
 
 
@@ -51,7 +52,7 @@ async def history(event: Message | CallbackQuery, services: Services, lang: str)
     assert event.from_user is not None
     records = await services.generations.recent_for_user(event.from_user.id, limit=SHOWN)
     if not records:
-        rows = [[button(_("🎨 Create"), keyboards.CREATE)], home_row()]
+        rows = [[menu_button(_("🎨 Create"), MenuTarget.CREATE)], home_row()]
         await views.show(event, (_("No generations yet."), markup(rows)))
         return
     lines = [_("Your last generations:")]
@@ -63,19 +64,24 @@ async def history(event: Message | CallbackQuery, services: Services, lang: str)
         lines.append(f"{number}. {title} · {_status(record)} · {price} · {record.created_at:%d.%m %H:%M}")
         row = []
         if record.status == "succeeded" and _file_ids(record):
-            row.append(button(_("📤 {number}: send again").format(number=number), f"h:r:{record.id}"))
+            resend = GenerationAction(op=GenerationOp.RESEND, key=record.request_key)
+            row.append(button(_("📤 {number}: send again").format(number=number), resend))
         if record.finished:
-            row.append(button(_("🔁 {number}: again").format(number=number), f"gen:again:{record.id}"))
+            again = GenerationAction(op=GenerationOp.AGAIN, key=record.request_key)
+            row.append(button(_("🔁 {number}: again").format(number=number), again))
         rows.append(row)
     rows.append(home_row())
     await views.show(event, ("\n".join(lines), markup(rows)))
 
 
 async def resend(
-    callback: CallbackQuery, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: GenerationAction,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    gid = (callback.data or "").removeprefix("h:r:")
-    record = await services.generations.get(gid) if owns(callback.from_user.id, gid) else None
+    record = await services.generations.get(generation_id(callback.from_user.id, callback_data.key))
     if record is None or record.user_id != callback.from_user.id or not _file_ids(record):
         callback_answer.text = _("There is nothing to send again for this generation.")
         return

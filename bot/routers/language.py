@@ -11,14 +11,15 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, views
 from bot.services import Services
+from contracts.buttons import Menu, MenuTarget, SetLanguage
 from genflow.i18n import LANGUAGES
 
 
 def router() -> Router:
     r = Router(name="language")
     r.message.register(choose, Command("language"))
-    r.callback_query.register(choose, F.data == keyboards.LANGUAGE)
-    r.callback_query.register(switch, F.data.startswith("lang:"))
+    r.callback_query.register(choose, Menu.filter(F.to == MenuTarget.LANGUAGE))
+    r.callback_query.register(switch, SetLanguage.filter(F.code.in_(LANGUAGES)))
     return r
 
 
@@ -27,12 +28,13 @@ async def choose(event: Message | CallbackQuery) -> None:
 
 
 async def switch(
-    callback: CallbackQuery, services: Services, i18n: I18n, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: SetLanguage,
+    services: Services,
+    i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    lang = (callback.data or "").removeprefix("lang:")
-    if lang not in LANGUAGES:
-        callback_answer.text = _("This button is out of date. Open /menu to start again.")
-        return
+    lang = callback_data.code
     await services.ledger.ensure_user(callback.from_user.id, language=lang)
     with i18n.use_locale(lang):
         text, reply_markup = views.menu()

@@ -28,9 +28,10 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from billing import Package, make_order_reference, read_order_reference
-from bot import keyboards, views
-from bot.keyboards import button, home_row, markup
+from bot import views
+from bot.keyboards import button, home_row, markup, menu_button
 from bot.services import Services
+from contracts.buttons import BuyPackage, Menu, MenuTarget
 from contracts.money import TopUpRequest
 from workflows.starter import start_topup
 
@@ -41,13 +42,13 @@ CURRENCY = "XTR"
 def router() -> Router:
     r = Router(name="payments")
     r.message.register(top_up, Command("topup"))
-    r.callback_query.register(top_up, F.data == keyboards.TOPUP)
-    r.callback_query.register(buy, F.data.startswith(keyboards.BUY))
+    r.callback_query.register(top_up, Menu.filter(F.to == MenuTarget.TOP_UP))
+    r.callback_query.register(buy, BuyPackage.filter())
     r.pre_checkout_query.register(pre_checkout)
     r.message.register(paid, F.successful_payment)
     r.message.register(refunded, F.refunded_payment)
     r.message.register(invite, Command("invite"))
-    r.callback_query.register(invite, F.data == keyboards.INVITE)
+    r.callback_query.register(invite, Menu.filter(F.to == MenuTarget.INVITE))
     return r
 
 
@@ -80,18 +81,25 @@ async def top_up(event: Message | CallbackQuery, services: Services, lang: str) 
         label = f"⭐ {package.stars} → {views.credits(package.credits, lang)}"
         if package is best:
             label += " · " + _("best value")
-        rows.append([button(label, keyboards.BUY + package.id)])
+        rows.append([button(label, BuyPackage(package=package.id))])
     rows += [
-        [button(_("💰 Balance"), keyboards.BALANCE), button(_("🎁 Invite friends"), keyboards.INVITE)],
+        [
+            menu_button(_("💰 Balance"), MenuTarget.BALANCE),
+            menu_button(_("🎁 Invite friends"), MenuTarget.INVITE),
+        ],
         home_row(),
     ]
     await views.show(event, (text, markup(rows)))
 
 
 async def buy(
-    callback: CallbackQuery, services: Services, lang: str, callback_answer: CallbackAnswer
+    callback: CallbackQuery,
+    callback_data: BuyPackage,
+    services: Services,
+    lang: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    package = services.packages.get((callback.data or "").removeprefix(keyboards.BUY))
+    package = services.packages.get(callback_data.package)
     secret = services.order_secret
     if package is None or secret is None:
         callback_answer.text = _("This button is out of date. Open /menu to start again.")
@@ -219,5 +227,5 @@ async def invite(event: Message | CallbackQuery, services: Services) -> None:
         ]
     )
     share = InlineKeyboardButton(text=_("📤 Share"), url=f"https://t.me/share/url?url={quote(link, safe='')}")
-    rows = [[share], [button(_("💰 Balance"), keyboards.BALANCE)], home_row()]
+    rows = [[share], [menu_button(_("💰 Balance"), MenuTarget.BALANCE)], home_row()]
     await views.show(event, (text, markup(rows)))

@@ -15,8 +15,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards, views
+from bot import views
 from bot.services import Services
+from contracts.buttons import Menu, MenuTarget
 
 log = logging.getLogger(__name__)
 REFERRAL_PREFIX = "ref_"
@@ -26,7 +27,7 @@ def router() -> Router:
     r = Router(name="start")
     r.message.register(start, CommandStart())
     r.message.register(home, Command("menu"))
-    r.callback_query.register(home, F.data == keyboards.HOME)
+    r.callback_query.register(home, Menu.filter(F.to == MenuTarget.HOME))
     r.message.register(cancel, Command("cancel"))
     return r
 

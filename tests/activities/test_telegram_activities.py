@@ -14,6 +14,12 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.telegram import TelegramActivities
 from catalog import get_catalog
+from contracts.buttons import (
+    GenerationAction,
+    GenerationOp,
+    Menu,
+    MenuTarget,
+)
 from contracts.models import DeliverInput, NotifyInput, Reason, ResultFile, Stage
 from db import Generations
 from simulators.kie.media import asset
@@ -209,7 +215,10 @@ async def test_status_message_edited_in_place_then_replaced_when_gone(harness: H
     await env.run(harness.activities.notify_status, failed)
     last = harness.sim.chat(USER).from_bot()[-1]
     assert "took too long" in last.text and "Nothing was charged" in last.text
-    assert {b["callback_data"] for b in last.buttons} == {"gen:again:gen-5001-abc", "menu:home"}
+    assert {b["callback_data"] for b in last.buttons} == {
+        GenerationAction(op=GenerationOp.AGAIN, key="abc").pack(),  # of gen-5001-abc
+        Menu(to=MenuTarget.HOME).pack(),
+    }
 
 
 async def test_insufficient_credits_offers_top_up(harness: Harness):
@@ -226,4 +235,6 @@ async def test_insufficient_credits_offers_top_up(harness: Harness):
     )
     await env.run(harness.activities.notify_status, note)
     last = harness.sim.chat(USER).from_bot()[-1]
-    assert "you need 6 more" in last.text and "topup:open" in {b["callback_data"] for b in last.buttons}
+    assert "you need 6 more" in last.text and Menu(to=MenuTarget.TOP_UP).pack() in {
+        b["callback_data"] for b in last.buttons
+    }

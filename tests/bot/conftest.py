@@ -14,18 +14,21 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import asyncpg
 import pytest
 from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import TelegramObject, Update
 
 from bot.app import build_dispatcher, make_bot, run_polling
 from bot.services import Services
 from bot.storage import PgStorage
+from contracts.buttons import FormatModels, ModelCard
+from contracts.ids import parse_generation_id
 from db import create_pool
 from genflow.embedded import stop_process
 from genflow.metrics import HttpMetrics
@@ -34,6 +37,7 @@ from genflow.stack import SIMULATED_BOT_TOKEN
 from tests.fixtures.system import System
 
 WAIT = 15.0  # seconds for the bot to handle one update
+Data = TypeVar("Data", bound=CallbackData)
 Chat = dict[str, Any]
 
 
@@ -220,13 +224,42 @@ class User:
         await self.harness.handled(update["update_id"])
         return update["message"]
 
-    async def press(self, data: str, message_id: int | None = None, *, force: bool = False) -> str:
+    async def press(
+        self, data: str | CallbackData, message_id: int | None = None, *, force: bool = False
+    ) -> str:
         """Tap the button with this callback data (on the newest message showing it); returns the data."""
+        data = data.pack() if isinstance(data, CallbackData) else data
         if message_id is None:
             message = await self.message_with(lambda b: b["callback_data"] == data, force=force)
             message_id = message["message_id"]
         await self.tap(message_id, data, force=force)
         return data
+
+    async def press_for(self, kind: type[Data], **fields: Any) -> Data:
+        """Tap the newest button whose callback data is a ``kind`` with these field values; returns it."""
+
+        def wanted(button: dict[str, Any]) -> Data | None:
+            try:
+                data = kind.unpack(button.get("callback_data", ""))
+            except (TypeError, ValueError):
+                return None
+            return data if all(getattr(data, k) == v for k, v in fields.items()) else None
+
+        message = await self.message_with(lambda b: wanted(b) is not None)
+        found = next(d for b in buttons(message) if (d := wanted(b)) is not None)
+        await self.tap(message["message_id"], found.pack())
+        return found
+
+    async def find_model(self, format_id: str, code: str) -> dict[str, Any]:
+        """Open a format's models and page through "More" until the model's button shows; that message."""
+        card = ModelCard(code=code).pack()
+        await self.press(FormatModels(format=format_id))
+        for page in range(1, 40):
+            message = await self.last()
+            if any(b["callback_data"] == card for b in buttons(message)):
+                return message
+            await self.press(FormatModels(format=format_id, page=page))
+        raise AssertionError(f"{code} is on no page of {format_id}")
 
     async def press_matching(self, pattern: str) -> str:
         """Tap the newest button whose callback data matches ``pattern`` (a regex); returns the data."""
@@ -245,7 +278,8 @@ class User:
         await self.tap(message["message_id"], data)
         return data
 
-    async def tap(self, message_id: int, data: str, *, force: bool = False) -> None:
+    async def tap(self, message_id: int, data: str | CallbackData, *, force: bool = False) -> None:
+        data = data.pack() if isinstance(data, CallbackData) else data
         body = {"message_id": message_id, "data": data, "force": force}
         update = (await self.harness.sim("POST", f"/_sim/users/{self.id}/callback", json=body))["update"]
         self.sent.append(update["update_id"])
@@ -363,3 +397,10 @@ async def harness(
         await harness.stop()
         logging.getLogger().removeHandler(errors)
     assert len(errors.records) == harness.expected_errors, [r.getMessage() for r in errors.records]
+
+
+def key_of(generation_id: str) -> str:
+    """The request key of a generation id: what the buttons about it carry."""
+    parsed = parse_generation_id(generation_id)
+    assert parsed is not None, generation_id
+    return parsed.request_key

@@ -11,12 +11,20 @@ from typing import Any
 
 import pytest
 
-from bot.admin_stats import start_of_day
+from bot.admin.stats import start_of_day
 from bot.app import set_commands
+from contracts.buttons import (
+    AdminAction,
+    AdminOp,
+    Menu,
+    MenuTarget,
+)
+from contracts.ids import admin_adjust_id
 from contracts.models import GenerationResult, Stage
 from db import check_invariant
 from tests.bot.conftest import Harness, User, buttons, new_user_id
 from tests.bot.test_payments import pay
+from tests.fixtures.buttons import unpacked
 from workflows.generation import GenerationWorkflow
 
 ADMIN = new_user_id()
@@ -34,10 +42,10 @@ async def admin(harness: Harness) -> User:
 
 async def confirm(user: User) -> str:
     """Tap Confirm on the newest confirmation card; the text that replaced the card."""
-    data = await user.press_matching(r"adm:ok:\w+")
+    data = await user.press_for(AdminAction, op=AdminOp.CONFIRM)
     assert await user.last_answer() == "Working on it…"
-    message = await user.message_with(lambda b: b["callback_data"] == "adm:panel")
-    assert data not in [b["callback_data"] for b in buttons(message)]
+    message = await user.message_with(lambda b: b["callback_data"] == AdminAction(op=AdminOp.PANEL).pack())
+    assert data.pack() not in [b["callback_data"] for b in buttons(message)]
     return message["text"]
 
 
@@ -107,7 +115,7 @@ async def test_statistics_match_the_database_and_a_users_file(harness: Harness):
         assert f"Top-ups: {topups[0]} · {topups[1]} ⭐ → {topups[2]} credits" in section
         assert "• Text to image: ✅" in section
 
-    await boss.press("adm:find")
+    await boss.press(AdminAction(op=AdminOp.FIND))
     await boss.send(str(customer.id))
     card = await boss.last_text()
     assert card.startswith(f"👤 User {customer.id} · language en")
@@ -128,7 +136,7 @@ async def test_adjustment_needs_a_reason_and_a_confirmation_and_happens_once(har
     boss = await admin(harness)
     customer = await harness.user(credits=100)
     await boss.send(f"/admin user {customer.id}")
-    await boss.press(f"adm:adj:{customer.id}")
+    await boss.press(AdminAction(op=AdminOp.ADJUST, user=customer.id))
     await boss.send("+25")
     assert (await boss.last_text()).startswith("A reason is required")
     await boss.send("+25 goodwill for the outage")
@@ -137,14 +145,18 @@ async def test_adjustment_needs_a_reason_and_a_confirmation_and_happens_once(har
         f"Adjust the credits of user {customer.id}: +25 credits.\nReason: goodwill for the outage"
     )
     assert (await harness.system.ledger.balance(customer.id)).balance == 100  # nothing before Confirm
-    key = next(b["callback_data"] for b in buttons(card) if b["callback_data"].startswith("adm:ok:"))
+    key = next(
+        found.ref
+        for b in buttons(card)
+        if (found := unpacked(b["callback_data"], AdminAction)) and found.op == AdminOp.CONFIRM
+    )
 
     done = await confirm(boss)
     assert done.startswith(f"✅ Done: +25 credits for user {customer.id}. Available now: 125.")
-    workflow_id = f"admin-adjust-{ADMIN}-{key.removeprefix('adm:ok:')}"
+    workflow_id = admin_adjust_id(ADMIN, key)
     assert f"http://localhost:8233/namespaces/default/workflows/{workflow_id}" in done
     # The same confirmation once more (a double tap, an old card): the workflow answers "already done".
-    await boss.tap(card["message_id"], key, force=True)
+    await boss.tap(card["message_id"], AdminAction(op=AdminOp.CONFIRM, ref=key), force=True)
     assert (await boss.last_text()).startswith("☑️ Already done before")
     assert (await harness.system.ledger.balance(customer.id)).balance == 125
     action = await harness.system.pool.fetchrow(
@@ -177,7 +189,7 @@ async def test_refunds_of_a_generation_and_of_top_ups(harness: Harness):
 
     # A generation, by the user's card and a reason; then again by command: one refund.
     await boss.send(f"/admin user {customer.id}")
-    await boss.press_matching(rf"adm:rg:{customer.id}:\w+")
+    await boss.press_for(AdminAction, op=AdminOp.REFUND_GENERATION, user=customer.id)
     assert (await boss.last_text()).startswith(
         f"Refund generation {gid} (google/nano-banana) of user {customer.id}"
     )
@@ -220,7 +232,7 @@ async def test_refunds_of_a_generation_and_of_top_ups(harness: Harness):
     spent = await pay(harness, spender, "s50")
     await generate(harness, spender.id)  # 4 of the 100 credits
     await boss.send(f"/admin user {spender.id}")
-    await boss.press_matching(rf"adm:rt:{spender.id}:\w+")
+    await boss.press_for(AdminAction, op=AdminOp.REFUND_TOP_UP, user=spender.id)
     await boss.send("changed my mind")
     refused = await confirm(boss)
     assert refused.startswith("⛔ Refused: the user has already spent these credits, 4 credits short."), (
@@ -257,13 +269,13 @@ async def test_generations_waiting_too_long_link_to_the_temporal_ui(harness: Har
     finally:
         await harness.system.kie_config(slow_latency=4.0)  # the suite's value (fast_kie)
     await boss.send("/admin")
-    await boss.press("adm:stuck")
+    await boss.press(AdminAction(op=AdminOp.STUCK))
     assert handle.id not in await boss.last_text()  # running for a few seconds: as usual
     # It has been waiting for five minutes, as far as the record goes (a text-to-image usually takes 60 s).
     await harness.system.pool.execute(
         "UPDATE generations SET created_at = created_at - interval '5 minutes' WHERE id = $1", handle.id
     )
-    await boss.press("adm:stuck")
+    await boss.press(AdminAction(op=AdminOp.STUCK))
     text = await boss.last_text()
     line = next(line for line in text.splitlines() if handle.id in line)
     assert re.search(r"google/nano-banana · waiting_kie · waiting 5 min \(usual 60 s\) · user \d+$", line), (
@@ -280,7 +292,7 @@ async def test_payment_support_question_reaches_the_admins_and_their_answer_the_
     await customer.send("/paysupport")
     explanation = await customer.last()
     assert "Refunds of Stars are made by our administrators" in explanation["text"]
-    assert "menu:home" in [b["callback_data"] for b in buttons(explanation)]
+    assert Menu(to=MenuTarget.HOME).pack() in [b["callback_data"] for b in buttons(explanation)]
     await customer.send("/paysupport please refund my payment of today")
     assert await customer.last_text() == "Sent to the administrators. They will answer here, in this chat."
     assert await boss.last_text() == (

@@ -6,7 +6,7 @@ import datetime as dt
 
 import asyncpg
 
-from bot.admin_stats import open_holds, period_stats, recent_payments, start_of_day, waiting_too_long
+from bot.admin.stats import open_holds, period_stats, recent_payments, start_of_day, waiting_too_long
 from catalog import get_catalog
 
 

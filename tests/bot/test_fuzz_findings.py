@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+from contracts.buttons import (
+    AdminAction,
+    AdminOp,
+)
 from tests.bot.conftest import Harness, User, new_user_id
 from tests.bot.test_create import open_model
 
@@ -100,7 +104,7 @@ async def test_forged_admin_buttons_are_out_of_date(harness: Harness):
 async def test_admin_user_ids_that_are_not_ids_are_refused(harness: Harness):
     user = await admin(harness)
     await user.send("/admin")
-    await user.press("adm:find")
+    await user.press(AdminAction(op=AdminOp.FIND))
     for text in ("²", "①", HUGE):
         await user.send(text)
         assert await user.last_text() == "A Telegram user id is a number. Send it again, or /cancel.", text

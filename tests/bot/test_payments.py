@@ -17,6 +17,9 @@ from temporalio.service import RPCError
 from billing import load_packages, make_order_reference, read_order_reference
 from bot.app import make_bot
 from bot.middlewares import FloodMiddleware
+from contracts.buttons import (
+    BuyPackage,
+)
 from contracts.ids import RECONCILE_SCHEDULE_ID
 from contracts.money import ReconcileInput, TopUpRequest, TopUpResult
 from db import Referrals, check_invariant
@@ -52,7 +55,7 @@ async def open_invoice(user: User, package_id: str) -> dict[str, Any]:
     """Top up → the package: the invoice the bot sent into the chat."""
     await user.send("/topup")
     before = len(await user.invoices())
-    await user.press(f"topup:buy:{package_id}")
+    await user.press(BuyPackage(package=package_id))
     invoices = await user.invoices()
     assert len(invoices) == before + 1
     return invoices[-1]
@@ -80,8 +83,8 @@ async def test_top_up_end_to_end_ten_copies_of_the_update_credit_once(harness: H
     await user.send("/topup")
     screen = await user.last()
     labels = {b["callback_data"]: b["text"] for b in buttons(screen)}
-    assert labels["topup:buy:s50"] == "⭐ 50 → 100 credits"
-    assert labels["topup:buy:s500"] == "⭐ 500 → 1150 credits · best value"
+    assert labels[BuyPackage(package="s50").pack()] == "⭐ 50 → 100 credits"
+    assert labels[BuyPackage(package="s500").pack()] == "⭐ 500 → 1150 credits · best value"
     assert "Available now: 0 credits" in screen["text"]
 
     invoice = await open_invoice(user, "s100")

@@ -8,6 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from contracts.buttons import (
+    FormAction,
+    FormatModels,
+    FormOp,
+    Menu,
+    MenuTarget,
+    ModelCard,
+    StartForm,
+)
 from simulators.telegram.testing import make_png
 from tests.bot.conftest import Harness, User, buttons, media_messages
 from tests.bot.test_create import generate_from_card, open_model
@@ -18,9 +27,9 @@ STALE = [
     "f:dead00:v:0:0",
     "f:",
     "f:x:y:z:w",
-    "c:f:no-such-format",
-    "c:m:no-such-model",
-    "c:s:no-such-model",
+    FormatModels(format="no-such-format"),
+    ModelCard(code="no-such-model"),
+    StartForm(code="no-such-model"),
     "g:no-such-key",
     "g:",
     "gen:cancel:gen-1-someone-else",
@@ -57,7 +66,7 @@ async def test_anything_at_every_step_is_answered(harness: Harness):
     user = await harness.user(credits=100)
     await user.send("/start")
     await poke(user)  # no form
-    await user.press("menu:create")
+    await user.press(Menu(to=MenuTarget.CREATE).pack())
     await poke(user)
     await open_model(user, "image-to-image", "nano-banana-edit")
     await poke(user, with_text=False)  # asking for the prompt (a photo gets a hint)
@@ -65,12 +74,12 @@ async def test_anything_at_every_step_is_answered(harness: Harness):
     await poke(user, with_photo=False)  # asking for images (text gets a hint)
     await user.send_file("p.png", make_png(300, 300), "photo")
     await poke(user, with_text=False, with_photo=False)  # one image received, more may follow
-    await user.press_matching(r"f:\w+:ok")
+    await user.press_for(FormAction, op=FormOp.DONE)
     await poke(user)  # the overview
     await user.press_text("Aspect ratio")
     await poke(user, with_text=False)  # a choice
-    await user.press_matching(r"f:\w+:v:\d+:2")
-    await user.press_matching(r"f:\w+:go")
+    await user.press_for(FormAction, op=FormOp.CHOOSE, value=2)
+    await user.press_for(FormAction, op=FormOp.GENERATE)
     await poke(user)  # the confirmation card
     await generate_from_card(user)
     await poke(user)  # after Generate: no form
@@ -98,7 +107,7 @@ async def test_a_restart_in_the_middle_of_a_form(harness: Harness):
     )
     await user.press_text("9:16")
     assert "Aspect ratio: 9:16" in [b["text"] for b in buttons(await user.last())]
-    await user.press_matching(r"f:\w+:go")
+    await user.press_for(FormAction, op=FormOp.GENERATE)
     assert "Prompt: a lighthouse\n" in await user.last_text()
     await generate_from_card(user)
     await user.wait_for(lambda chat: bool(media_messages(chat)))
@@ -115,7 +124,7 @@ async def test_flood_control_slows_a_user_down_politely(harness: Harness):
     assert texts.count("You are sending messages too fast. Please wait a few seconds.") == 1
     assert 3 <= len([t for t in texts if "What shall we do?" in t]) <= 4
     menu = next(m for m in await user.bot_messages() if "What shall we do?" in m["text"])
-    await user.tap(menu["message_id"], "menu:balance")
+    await user.tap(menu["message_id"], Menu(to=MenuTarget.BALANCE).pack())
     assert await user.last_answer() == "Slow down a little, please."
     other = await harness.user()  # the limit is per user
     await other.send("/menu")
@@ -136,9 +145,9 @@ async def test_a_failing_handler_gets_a_generic_answer_and_a_log_without_persona
     monkeypatch.setattr(harness.app.services.ledger, "balance", broken)
     harness.expected_errors = 1
     with caplog.at_level(logging.ERROR):
-        await user.press("menu:balance")
+        await user.press(Menu(to=MenuTarget.BALANCE).pack())
     assert await user.last_answer() == "⚠️ Something went wrong. Please try again."
     message = await user.last()
     assert message["text"] == "⚠️ Something went wrong. Please try again."
-    assert [b["callback_data"] for b in buttons(message)] == ["menu:home"]
+    assert [b["callback_data"] for b in buttons(message)] == [Menu(to=MenuTarget.HOME).pack()]
     assert "RuntimeError" in caplog.text and "secret words" not in caplog.text

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contracts.buttons import (
+    FormAction,
+    FormOp,
+)
 from simulators.telegram.testing import make_png
 from tests.bot.conftest import Harness, buttons
 from tests.bot.test_create import open_model
@@ -39,9 +43,9 @@ async def test_bad_numbers_and_a_yes_no_input(harness: Harness):
     overview = await user.last()
     assert any(b["text"].endswith(": 2,5") for b in buttons(overview)), buttons(overview)
     await user.press_text("Loop")
-    await user.press_matching(r"f:\w+:b:\d+:1")
+    await user.press_for(FormAction, op=FormOp.YES_NO, value=1)
     assert any(b["text"].endswith(": yes") for b in buttons(await user.last()))
-    await user.press_matching(r"f:\w+:go")
+    await user.press_for(FormAction, op=FormOp.GENERATE)
     assert "Price:" in await user.last_text()
 
 

@@ -28,6 +28,7 @@ TABLES = {
     "kie_key_slots",
     "bot_start_payloads",
     "unmatched_payments",
+    "model_rejections",
 }
 
 

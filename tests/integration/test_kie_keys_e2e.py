@@ -18,10 +18,23 @@ import pytest
 
 from bench.harness import buttons
 from catalog import get_catalog
+from contracts.buttons import (
+    FormAction,
+    FormatModels,
+    FormOp,
+    Generate,
+    GenerationAction,
+    GenerationOp,
+    Menu,
+    MenuTarget,
+    ModelCard,
+    StartForm,
+)
 from contracts.models import Outcome
 from db import KieKeys
 from genflow.stack import Ports, Stack, simulated_settings
 from kie.accounts import key_id
+from tests.fixtures.buttons import matches
 from tests.fixtures.postgres import create_database
 from tests.fixtures.system import System, finished, running_system
 
@@ -95,19 +108,20 @@ async def test_a_queued_user_is_warned_and_sees_their_place_in_the_chat(two_keys
     user = await system.new_user()
     model = CATALOG.get("google/nano-banana")
     await user_does(system, user, "message", {"text": "/start"})
-    await press(system, user, lambda b: b == "menu:create")
-    await press(system, user, lambda b: b == f"c:f:{model.format}")
-    await press(system, user, lambda b: b == f"c:m:{model.code}")
-    await press(system, user, lambda b: b == f"c:s:{model.code}")
+    await press(system, user, lambda b: b == Menu(to=MenuTarget.CREATE).pack())
+    await press(system, user, lambda b: b == FormatModels(format=model.format).pack())
+    await press(system, user, lambda b: b == ModelCard(code=model.code).pack())
+    await press(system, user, lambda b: b == StartForm(code=model.code).pack())
     await bot_message(system, user, lambda m: "rompt" in (m["text"] or ""))
     await user_does(system, user, "message", {"text": "a lighthouse at dawn"})
-    await press(system, user, lambda b: b.endswith(":go"))
-    card = await bot_message(system, user, lambda m: any(b.startswith("g:") for b in buttons(m)))
+    await press(system, user, lambda b: matches(b, FormAction, op=FormOp.GENERATE))
+    card = await bot_message(system, user, lambda m: any(matches(b, Generate) for b in buttons(m)))
     assert "Busy right now: it starts in" in card["text"], card["text"]  # said before paying
-    await press(system, user, lambda b: b.startswith("g:"))
+    await press(system, user, lambda b: matches(b, Generate))
     queued = await bot_message(system, user, lambda m: (m["text"] or "").startswith("🕒"), within=20)
     assert "Ahead of you:" in queued["text"] or "You are next." in queued["text"], queued["text"]
-    assert any(b.startswith("gen:cancel:") for b in buttons(queued))  # still cancellable while queued
+    # Still cancellable while queued.
+    assert any(matches(b, GenerationAction, op=GenerationOp.CANCEL) for b in buttons(queued))
     done = await bot_message(system, user, lambda m: bool(m.get("media")), within=60)
     assert done is not None
     # Fair dispatch: the user's one generation did not wait for the whole surge to drain.

@@ -53,3 +53,15 @@ FLUX = Model(
     "/api/v1/flux/kontext/record-info",
     "image",
 )
+
+
+class Rejections:
+    """ModelRejections in memory: a model's first refusal of the day asks for an alert."""
+
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, str, str | None]] = []
+
+    async def record(self, generation_id: str, model_id: str, code: str | None, message: str | None) -> bool:
+        first = all(m != model_id for _, m, _ in self.recorded)
+        self.recorded.append((generation_id, model_id, code))
+        return first

@@ -21,6 +21,7 @@ from contracts.models import Reason, StatusInput, SubmitInput, TaskCheck
 from db import Slot
 from kie.accounts import KieAccounts
 from kie.client import KieClient
+from tests.kie.support import Rejections
 
 CATALOG = get_catalog()
 
@@ -101,6 +102,7 @@ async def activities(kie: Kie) -> AsyncIterator[KieActivities]:
             CATALOG,
             Generations(),  # type: ignore[arg-type]
             OneKey(accounts.ids[0]),  # type: ignore[arg-type]
+            Rejections(),  # type: ignore[arg-type]
             limits=LIMITS,
             public_base_url="https://genflow.example",
             callback_secret="s",
@@ -279,7 +281,7 @@ async def test_submit_reads_the_task_id_anywhere(
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
-        (422, Reason.KIE_REJECTED),
+        (422, Reason.MODEL_CHANGED),
         (400, Reason.KIE_REJECTED),
         (401, Reason.SERVICE_UNAVAILABLE),
         (402, Reason.SERVICE_UNAVAILABLE),
@@ -291,6 +293,20 @@ async def test_submit_refusals_are_outcomes(
     kie.answer = Answer(body={"code": code, "msg": "no"})
     outcome = await submit(activities, "google/nano-banana")
     assert (outcome.ok, outcome.reason) == (False, reason)
+
+
+async def test_a_422_on_create_is_schema_drift_recorded_for_the_admins(
+    kie: Kie, activities: KieActivities, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The catalog accepted the inputs, KIE did not: its schema changed. Refunded, recorded, logged; the admin
+    # alert (first of the day) cannot start without a Temporal client here, which must not fail the submit.
+    kie.answer = Answer(status=422, body={"code": 422, "msg": "prompt: unknown field"})
+    with caplog.at_level(logging.ERROR, logger="activities.kie"):
+        outcome = await submit(activities, "google/nano-banana")
+    assert (outcome.ok, outcome.reason) == (False, Reason.MODEL_CHANGED)
+    assert "unknown field" in (outcome.detail or "")
+    assert activities.rejections.recorded == [("gen-1-a", "google/nano-banana", "422")]
+    assert any("refused google/nano-banana as invalid" in r.getMessage() for r in caplog.records)
 
 
 async def test_an_unreadable_create_answer_is_retried_and_logged(
@@ -330,6 +346,7 @@ def replace_api(activities: KieActivities, model_id: str, api: str) -> KieActivi
         _OneModelCatalog(spec),  # type: ignore[arg-type]
         activities.generations,
         activities.keys,
+        activities.rejections,
         limits=LIMITS,
         public_base_url=activities.public_base_url,
         callback_secret=activities.callback_secret,

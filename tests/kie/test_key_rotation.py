@@ -26,6 +26,7 @@ from contracts.queues import kie_task_queue
 from db import Slot
 from kie.accounts import KieAccounts, key_id
 from kie.client import KieClient
+from tests.kie.support import Rejections
 
 CATALOG = get_catalog()
 GOOD, BAD = "key-good", "key-bad"
@@ -98,6 +99,7 @@ async def activities() -> AsyncIterator[tuple[KieActivities, Accounts]]:
                 CATALOG,
                 Generations(),  # type: ignore[arg-type]
                 Keys(),  # type: ignore[arg-type]
+                Rejections(),  # type: ignore[arg-type]
                 limits=SubmitLimits(
                     tasks_per_period=20, period_seconds=10, margin_seconds=0.25, task_queue=queue
                 ),

@@ -1,91 +1,25 @@
-"""Screens shared by several routers: each returns (text, keyboard), texts in the current i18n locale.
-
-Messages are plain text (no parse mode): prompts and values typed by users are shown as they are.
-"""
+"""The form: one question at a time, the overview of every input, the confirmation card."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import forms, keyboards
-from bot.keyboards import button, home_row, markup
+from bot.keyboards import button, home_row, markup, menu_button
+from bot.views.common import Screen, credits
 from catalog import Catalog, FieldError, InputSpec, ModelSpec
-from catalog.messages import credits_word, format_value
+from catalog.messages import format_value
+from contracts.buttons import FormAction, FormOp, Generate, MenuTarget
 from db import Balance
 from genflow.wait_text import backpressure_text
 
-Screen = tuple[str, InlineKeyboardMarkup]
 
-
-def credits(amount: int, lang: str) -> str:
-    """ "4 credits", "4 кредита"."""
-    return f"{amount} {credits_word(amount, lang)}"
-
-
-def credits_after_from(amount: int, lang: str) -> str:
-    """After "from" (Russian «от» takes the genitive): "4 credits", "4 кредитов", "1 кредита"."""
-    if lang != "ru":
-        return credits(amount, lang)
-    return f"{amount} {'кредита' if amount % 10 == 1 and amount % 100 != 11 else 'кредитов'}"
-
-
-def menu(first_name: str | None = None) -> Screen:
-    greeting = _("Hi, {name}!").format(name=first_name) + "\n" if first_name else ""
-    text = greeting + _(
-        "I make images, videos and music with AI models. Pick a format and a model, fill in a short form "
-        "and confirm the price in credits. What shall we do?"
-    )
-    return text, keyboards.main_menu()
-
-
-# ---- create: formats, models, model card -----------------------------------------------------------------
-
-
-def formats(catalog: Catalog, lang: str) -> Screen:
-    rows = [
-        [button(fmt.title_for(lang), f"c:f:{fmt.id}")] for fmt in catalog.formats if catalog.by_format(fmt.id)
-    ]
-    return _("What would you like to create?"), markup([*rows, home_row()])
-
-
-def models(catalog: Catalog, format_id: str, lang: str) -> Screen:
-    fmt = catalog.format(format_id)
-    rows = []
-    for model in catalog.by_format(format_id):
-        price = catalog.price_rule(model.id)
-        if price.free:
-            label = _("free")
-        else:
-            label = _("from {price}").format(price=credits_after_from(catalog.starting_price(model.id), lang))
-        rows.append([button(f"{model.title_for(lang)} · {label}", f"c:m:{model.code}")])
-    rows.append([button(_("⬅️ Back"), keyboards.CREATE), *home_row()])
-    return _("{format}: choose a model").format(format=fmt.title_for(lang)), markup(rows)
-
-
-def model_card(catalog: Catalog, spec: ModelSpec, lang: str) -> Screen:
-    lines = [spec.title_for(lang), spec.description_for(lang), "", _("Inputs:")]
-    for field in spec.user_inputs.values():
-        mark = " *" if forms.needs_answer(field) else ""
-        lines.append(f"• {field.title_for(lang)}{mark}")
-    lines += ["", _("Price:"), catalog.describe_price_rules(spec.id, lang)]
-    if any(forms.needs_answer(f) for f in spec.user_inputs.values()):
-        lines += ["", _("* required")]
-    rows = [
-        [button(_("▶️ Start"), f"c:s:{spec.code}")],
-        [button(_("⬅️ Back"), f"c:f:{spec.format}"), *home_row()],
-    ]
-    return "\n".join(lines), markup(rows)
-
-
-# ---- the form --------------------------------------------------------------------------------------------
-
-
-def form_button(form: forms.Form, op: str) -> str:
-    return f"f:{form.fid}:{op}"
+def form_button(
+    form: forms.Form, op: FormOp, index: int | None = None, value: int | None = None
+) -> FormAction:
+    return FormAction(form=form.fid, op=op, index=index, value=value)
 
 
 def question(catalog: Catalog, spec: ModelSpec, field: InputSpec, form: forms.Form, lang: str) -> Screen:
@@ -102,29 +36,30 @@ def question(catalog: Catalog, spec: ModelSpec, field: InputSpec, form: forms.Fo
             lines.append(
                 _("Received: {count} of up to {max}.").format(count=count, max=forms.max_files(field))
             )
-            rows.append([button(_("✅ Done"), form_button(form, "ok"))])
+            rows.append([button(_("✅ Done"), form_button(form, FormOp.DONE))])
     elif kind == "choice":
         lines.append(_("Choose a value (or type it):"))
         options, pages = forms.choice_page(field, form.page)
         per_row = 3 if all(len(str(value)) <= 8 for _index, value in options) else 2
         choice_buttons = [
-            button(format_value(value, lang), form_button(form, f"v:{index}:{i}")) for i, value in options
+            button(format_value(value, lang), form_button(form, FormOp.CHOOSE, index, i))
+            for i, value in options
         ]
         rows += [choice_buttons[i : i + per_row] for i in range(0, len(choice_buttons), per_row)]
         if pages > 1:
             nav = []
             if form.page > 0:
-                nav.append(button("‹", form_button(form, f"p:{index}:{form.page - 1}")))
-            nav.append(button(f"{form.page + 1}/{pages}", form_button(form, f"p:{index}:{form.page}")))
+                nav.append(button("‹", form_button(form, FormOp.PAGE, index, form.page - 1)))
+            nav.append(button(f"{form.page + 1}/{pages}", form_button(form, FormOp.PAGE, index, form.page)))
             if form.page < pages - 1:
-                nav.append(button("›", form_button(form, f"p:{index}:{form.page + 1}")))
+                nav.append(button("›", form_button(form, FormOp.PAGE, index, form.page + 1)))
             rows.append(nav)
     elif kind == "boolean":
         lines.append(_("Choose:"))
         rows.append(
             [
-                button(format_value(True, lang), form_button(form, f"b:{index}:1")),
-                button(format_value(False, lang), form_button(form, f"b:{index}:0")),
+                button(format_value(True, lang), form_button(form, FormOp.YES_NO, index, 1)),
+                button(format_value(False, lang), form_button(form, FormOp.YES_NO, index, 0)),
             ]
         )
     else:
@@ -134,8 +69,8 @@ def question(catalog: Catalog, spec: ModelSpec, field: InputSpec, form: forms.Fo
         lines.append(_("Now: {value}").format(value=current))
     if not forms.needs_answer(field):
         label = _("↩️ Default") if field.default is not None else _("🚫 Clear")
-        rows.append([button(label, form_button(form, f"d:{index}"))])
-    rows.append([button(_("⬅️ To the form"), form_button(form, "ov")), *home_row()])
+        rows.append([button(label, form_button(form, FormOp.DEFAULT, index))])
+    rows.append([button(_("⬅️ To the form"), form_button(form, FormOp.OVERVIEW)), *home_row()])
     return "\n".join(lines), markup(rows)
 
 
@@ -171,11 +106,11 @@ def overview(catalog: Catalog, spec: ModelSpec, form: forms.Form, lang: str) -> 
         label = f"{field.title_for(lang)}: {shown}" if shown is not None else field.title_for(lang)
         if name in missing:
             label = "❗ " + label
-        rows.append([button(label, form_button(form, f"a:{index}"))])
+        rows.append([button(label, form_button(form, FormOp.ASK, index))])
     if missing:
         lines.append(_("Still needed: {fields}.").format(fields=", ".join(_titles(spec, missing, lang))))
     else:
-        rows.append([button(_("✨ Generate"), form_button(form, "go"))])
+        rows.append([button(_("✨ Generate"), form_button(form, FormOp.GENERATE))])
     rows.append(home_row())
     return "\n".join(lines), markup(rows)
 
@@ -211,20 +146,20 @@ def confirmation(
     rows: keyboards.Rows = []
     if free:
         lines.append(_("Price: free (daily allowance)"))
-        rows.append([button(_("✨ Generate"), f"g:{form.key}")])
+        rows.append([button(_("✨ Generate"), Generate(key=form.key))])
     else:
         lines.append(_("Price: {price}").format(price=credits(price, lang)))
         lines.append(_("Available: {available}").format(available=credits(balance.available, lang)))
         if balance.available >= price:
             lines.append(_("After: {after}").format(after=credits(balance.available - price, lang)))
-            rows.append([button(_("✨ Generate · {price}").format(price=price), f"g:{form.key}")])
+            rows.append([button(_("✨ Generate · {price}").format(price=price), Generate(key=form.key))])
         else:
             shortfall = price - balance.available
             lines.append(_("Not enough credits: {shortfall} more needed.").format(shortfall=shortfall))
-            rows.append([button(_("💳 Top up"), keyboards.TOPUP)])
+            rows.append([menu_button(_("💳 Top up"), MenuTarget.TOP_UP)])
     if queue_wait is not None:
         lines += ["", backpressure_text(queue_wait, lang)]
-    rows.append([button(_("✏️ Change inputs"), form_button(form, "ov"))])
+    rows.append([button(_("✏️ Change inputs"), form_button(form, FormOp.OVERVIEW))])
     rows.append(home_row())
     return "\n".join(lines), markup(rows)
 
@@ -242,24 +177,5 @@ def step_hint(catalog: Catalog, spec: ModelSpec, form: forms.Form, lang: str) ->
             text = _("Please choose {field} with the buttons.").format(field=field.title_for(lang))
         else:
             text = _("Please send {field} as a text message.").format(field=field.title_for(lang))
-    rows = [[button(_("⬅️ To the form"), form_button(form, "ov"))], home_row()]
+    rows = [[button(_("⬅️ To the form"), form_button(form, FormOp.OVERVIEW))], home_row()]
     return text, markup(rows)
-
-
-async def show(target: Message | CallbackQuery, screen: Screen) -> Message:
-    """A button's answer replaces the message it was on; a message's answer is a new message."""
-    text, reply_markup = screen
-    if isinstance(target, CallbackQuery):
-        message = target.message
-        if isinstance(message, Message) and message.text is not None:
-            try:
-                edited = await message.edit_text(text, reply_markup=reply_markup)
-                return edited if isinstance(edited, Message) else message
-            except TelegramBadRequest as error:
-                if "not modified" in error.message:
-                    return message
-                # too old to edit, deleted meanwhile...: a new message does as well
-        chat_id = message.chat.id if message is not None else target.from_user.id
-        assert target.bot is not None
-        return await target.bot.send_message(chat_id, text, reply_markup=reply_markup)
-    return await target.answer(text, reply_markup=reply_markup)
