@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -107,7 +108,7 @@ class KieActivities:
                 ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail=f"unknown model {data.model_id}"
             )
         await self.generations.set_stage(gid, Stage.SUBMITTING.value)
-        key = await self._take_slot(gid)
+        key = await self._take_slot(gid, await self._keys_for(spec, data.inputs))
         if key is None:
             log.error("no KIE key in rotation", extra={"workflow_id": gid})
             return SubmitOutcome(ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail="no KIE key in rotation")
@@ -138,7 +139,7 @@ class KieActivities:
                     ) from err
                 log.error("KIE refused the account: %s", err, extra=where)
                 return SubmitOutcome(ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail=str(err))
-            if err.code == SCHEMA_REFUSED:
+            if err.code == SCHEMA_REFUSED and not _parent_tasks(spec, data.inputs):
                 return await self._model_refused(gid, spec, err)
             log.info("KIE refused the task: %s", err, extra={"workflow_id": gid, "kie_code": err.code})
             return SubmitOutcome(
@@ -150,12 +151,21 @@ class KieActivities:
             return SubmitOutcome(
                 ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail=f"{type(err).__name__}: {err}"
             )
-        await self.generations.add_task_id(gid, task_id)
+        await self.generations.add_task_id(gid, task_id, key)
         await self.generations.set_stage(gid, Stage.WAITING.value)
         log.info("KIE task created", extra={"workflow_id": gid, "kie_task_id": task_id, "kie_key": key})
         return SubmitOutcome(ok=True, task_id=task_id, key_id=key)
 
-    async def _take_slot(self, gid: str) -> str | None:
+    async def _keys_for(self, spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
+        """The keys that may submit this: a follow-up on an earlier task (an upgrade, an extend) goes to the
+        account that made it, which alone knows the task; anything else to any key."""
+        for task_id in _parent_tasks(spec, inputs):
+            key = await self.generations.key_of_task(task_id)
+            if key is not None and key in self.accounts:
+                return [key]
+        return self.accounts.ids
+
+    async def _take_slot(self, gid: str, key_ids: list[str]) -> str | None:
         """A key with room under KIE's limit, waiting (heartbeating) while every key is at its limit.
 
         Temporal dispatches at the keys' combined rate, so this rarely waits: only when the server's pacing
@@ -163,7 +173,7 @@ class KieActivities:
         """
         while True:
             slot = await self.keys.take_slot(
-                self.accounts.ids, margin_seconds=self.limits.margin_seconds, generation_id=gid
+                key_ids, margin_seconds=self.limits.margin_seconds, generation_id=gid
             )
             if slot.key_id is not None or slot.active_keys == 0:
                 return slot.key_id
@@ -290,6 +300,16 @@ class KieActivities:
                 errors.append(err)  # not this account's task (404), or a refused key: try the next
         refused = [err for err in errors if err.code in KEY_REFUSED]
         raise refused[0] if refused else errors[-1]
+
+
+def _parent_tasks(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
+    """The earlier KIE tasks a follow-up names (``task_id`` inputs; Suno's may be ``<task>:<take>``)."""
+    found = []
+    for name, field in spec.inputs.items():
+        value = inputs.get(name)
+        if field.task_id and isinstance(value, str) and value:
+            found.append(value.split(":", 1)[0])
+    return found
 
 
 def _media_type(file: KieResultFile) -> str:

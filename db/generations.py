@@ -161,17 +161,30 @@ class Generations:
         )
         return result != "UPDATE 0"
 
-    async def add_task_id(self, id: str, task_id: str) -> bool:
-        """Remember a KIE task id (a lost submit answer may mean several). True if it was new."""
-        result = await self._pool.execute(
-            """
-            UPDATE generations SET kie_task_ids = array_append(kie_task_ids, $2), updated_at = now()
-            WHERE id = $1 AND NOT ($2 = ANY (kie_task_ids))
-            """,
-            id,
-            task_id,
-        )
+    async def add_task_id(self, id: str, task_id: str, key_id: str | None = None) -> bool:
+        """Remember a KIE task id (a lost submit answer may mean several) and the KIE account (key
+        fingerprint) that made it. True if it was new."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            result = await conn.execute(
+                """
+                UPDATE generations SET kie_task_ids = array_append(kie_task_ids, $2), updated_at = now()
+                WHERE id = $1 AND NOT ($2 = ANY (kie_task_ids))
+                """,
+                id,
+                task_id,
+            )
+            await conn.execute(
+                "INSERT INTO kie_tasks (task_id, generation_id, key_id) VALUES ($1, $2, $3) "
+                "ON CONFLICT (task_id) DO UPDATE SET key_id = coalesce(kie_tasks.key_id, $3)",
+                task_id,
+                id,
+                key_id,
+            )
         return result != "UPDATE 0"
+
+    async def key_of_task(self, task_id: str) -> str | None:
+        """The KIE account (key fingerprint) that made a task, when one of our generations made it."""
+        return await self._pool.fetchval("SELECT key_id FROM kie_tasks WHERE task_id = $1", task_id)
 
     async def finish(
         self,

@@ -69,6 +69,14 @@ async def test_add_task_id_appends_once(generations: Generations) -> None:
     assert (await generations.get(GEN)).kie_task_ids == ["task-1", "task-2"]
 
 
+async def test_each_task_remembers_the_account_that_made_it(generations: Generations) -> None:
+    await _create(generations)
+    assert await generations.add_task_id(GEN, "task-k1", "key-a")
+    assert not await generations.add_task_id(GEN, "task-k1", None)  # a retry that lost the key keeps it
+    assert await generations.key_of_task("task-k1") == "key-a"
+    assert await generations.key_of_task("someone-elses") is None
+
+
 async def test_finish_success_and_delivery(generations: Generations) -> None:
     await _create(generations)
     files = [{"url": "https://kie.example/1.png", "type": "image"}]

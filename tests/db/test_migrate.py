@@ -29,6 +29,7 @@ TABLES = {
     "bot_start_payloads",
     "unmatched_payments",
     "model_rejections",
+    "kie_tasks",
 }
 
 

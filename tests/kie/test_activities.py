@@ -75,8 +75,11 @@ class Generations:
     async def set_stage(self, gid: str, stage: str, **_: Any) -> None:
         self.stages.append(stage)
 
-    async def add_task_id(self, gid: str, task_id: str) -> None:
+    async def add_task_id(self, gid: str, task_id: str, key_id: str | None = None) -> None:
         self.task_ids.append(task_id)
+
+    async def key_of_task(self, task_id: str) -> str | None:
+        return None  # no follow-up in these tests names a task of ours
 
 
 @pytest.fixture
@@ -307,6 +310,16 @@ async def test_a_422_on_create_is_schema_drift_recorded_for_the_admins(
     assert "unknown field" in (outcome.detail or "")
     assert activities.rejections.recorded == [("gen-1-a", "google/nano-banana", "422")]
     assert any("refused google/nano-banana as invalid" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_422_on_a_follow_up_is_about_its_task_not_the_schema(
+    kie: Kie, activities: KieActivities
+) -> None:
+    # Veo 4K of a task KIE cannot upgrade (too old, not successful): the user's request, not drift.
+    kie.answer = Answer(status=422, body={"code": 422, "msg": "record status is not success"})
+    outcome = await submit(activities, "grok-imagine/upscale", {"task_id": "task-old"})
+    assert (outcome.ok, outcome.reason) == (False, Reason.KIE_REJECTED)
+    assert activities.rejections.recorded == []
 
 
 async def test_an_unreadable_create_answer_is_retried_and_logged(

@@ -29,7 +29,7 @@ from kie.client import KieClient
 from tests.kie.support import Rejections
 
 CATALOG = get_catalog()
-GOOD, BAD = "key-good", "key-bad"
+GOOD, BAD, OTHER = "key-good", "key-bad", "key-other"
 
 
 @dataclass
@@ -76,9 +76,17 @@ class Keys:
 
 
 class Generations:
+    def __init__(self) -> None:
+        self.task_keys: dict[str, str] = {}  # task id -> the key fingerprint that made it
+
     async def set_stage(self, *_: Any, **__: Any) -> None: ...
 
-    async def add_task_id(self, *_: Any) -> None: ...
+    async def add_task_id(self, gid: str, task_id: str, key_id: str | None = None) -> None:
+        if key_id:
+            self.task_keys[task_id] = key_id
+
+    async def key_of_task(self, task_id: str) -> str | None:
+        return self.task_keys.get(task_id)
 
 
 @pytest.fixture
@@ -95,7 +103,7 @@ async def activities() -> AsyncIterator[tuple[KieActivities, Accounts]]:
         queue = f"keys-{uuid.uuid4().hex[:8]}"
         yield (
             KieActivities(
-                KieAccounts(client, [BAD, GOOD]),
+                KieAccounts(client, [BAD, GOOD, OTHER]),
                 CATALOG,
                 Generations(),  # type: ignore[arg-type]
                 Keys(),  # type: ignore[arg-type]
@@ -130,7 +138,7 @@ async def test_a_refused_key_leaves_the_rotation_and_the_retry_uses_another(
         if w.id.startswith(f"alert-kie-key-{key_id(BAD)}")
     ]
     assert len(alerts) == 1
-    # The queue now dispatches for one key: the rate is set on the server for every worker.
+    # The queue now dispatches for the two keys left: the rate is set on the server for every worker.
     described = await temporal_dev.client.workflow_service.describe_task_queue(
         DescribeTaskQueueRequest(
             namespace="default",
@@ -140,7 +148,7 @@ async def test_a_refused_key_leaves_the_rotation_and_the_retry_uses_another(
         )
     )
     rate = described.config.queue_rate_limit.rate_limit.requests_per_second
-    assert rate == pytest.approx(acts.limits.rate(1), rel=1e-3)
+    assert rate == pytest.approx(acts.limits.rate(2), rel=1e-3)
 
 
 async def test_status_goes_to_the_tasks_key_or_to_each_key_when_unknown(
@@ -170,3 +178,17 @@ async def test_a_task_whose_key_was_revoked_fails_at_once(activities: tuple[KieA
         StatusInput(generation_id="g", model_id="google/nano-banana", task_id="t5", key_id=key_id(BAD)),
     )
     assert (check.state, check.fail_code) == ("failed", "key_refused")
+
+
+async def test_a_follow_up_goes_to_the_account_that_made_its_task(activities: tuple[KieActivities, Accounts]):
+    # An upscale of an earlier Grok Imagine task: only the account that made the task knows it, so the
+    # submit takes a slot of that key, not of the first key in rotation (BAD here, which would be refused).
+    acts, kie = activities
+    acts.generations.task_keys["task-parent"] = key_id(OTHER)  # type: ignore[attr-defined]
+    data = SubmitInput(
+        generation_id="gen-1-up", model_id="grok-imagine/upscale", inputs={"task_id": "task-parent"}
+    )
+    outcome = await ActivityEnvironment().run(acts.submit_task, data)
+    assert outcome.ok and outcome.key_id == key_id(OTHER)
+    assert [token for token, _path in kie.seen] == [OTHER]
+    assert acts.generations.task_keys[outcome.task_id or ""] == key_id(OTHER)  # type: ignore[attr-defined]
