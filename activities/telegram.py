@@ -44,6 +44,7 @@ from contracts.ids import parse_generation_id
 from contracts.models import DeliverInput, DeliveryOutcome, NotifyInput, Reason, ResultFile, Stage
 from db import Generations
 from genflow.i18n import translate as _
+from genflow.translations import N_
 from genflow.wait_text import queue_text
 
 log = logging.getLogger(__name__)
@@ -51,21 +52,28 @@ log = logging.getLogger(__name__)
 PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024
 FILE_UPLOAD_LIMIT = 50 * 1024 * 1024
 
+# What the status message says when a generation did not succeed (N_ marks them for extraction).
 REASON_TEXT = {
-    Reason.INVALID_INPUT: "Some inputs were not accepted. Please check them and try again.",
-    Reason.MODEL_UNAVAILABLE: "This model is not available right now. Please choose another one.",
-    Reason.INSUFFICIENT_CREDITS: "Not enough credits: you need {shortfall} more. Top up and try again.",
-    Reason.FREE_LIMIT_REACHED: "You have used today's free generations for this model. Come back tomorrow.",
-    Reason.INPUT_MEDIA_FAILED: "We could not read the file you sent. Please send it again.",
-    Reason.KIE_REJECTED: "The model refused this request (for example, its content rules). Try other inputs.",
-    Reason.MODEL_CHANGED: (
+    Reason.INVALID_INPUT: N_("Some inputs were not accepted. Please check them and try again."),
+    Reason.MODEL_UNAVAILABLE: N_("This model is not available right now. Please choose another one."),
+    Reason.INSUFFICIENT_CREDITS: N_("Not enough credits: you need {shortfall} more. Top up and try again."),
+    Reason.FREE_LIMIT_REACHED: N_(
+        "You have used today's free generations for this model. Come back tomorrow."
+    ),
+    Reason.INPUT_MEDIA_FAILED: N_("We could not read the file you sent. Please send it again."),
+    Reason.KIE_REJECTED: N_(
+        "The model refused this request (for example, its content rules). Try other inputs."
+    ),
+    Reason.MODEL_CHANGED: N_(
         "The model refused these settings: it has changed at our provider. Nothing was charged, and our "
         "team has been told. Please try another model for now."
     ),
-    Reason.SERVICE_UNAVAILABLE: "The generation service is temporarily unavailable. Please try again later.",
-    Reason.GENERATION_FAILED: "The model could not produce a result this time.",
-    Reason.TIMED_OUT: "The model took too long to answer.",
-    Reason.CANCELLED: "Cancelled.",
+    Reason.SERVICE_UNAVAILABLE: N_(
+        "The generation service is temporarily unavailable. Please try again later."
+    ),
+    Reason.GENERATION_FAILED: N_("The model could not produce a result this time."),
+    Reason.TIMED_OUT: N_("The model took too long to answer."),
+    Reason.CANCELLED: N_("Cancelled."),
 }
 
 

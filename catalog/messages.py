@@ -1,13 +1,20 @@
-"""User-facing sentences in Russian and English: validation errors and counted words.
+"""What the catalog says to users: validation errors, media hints, counted words.
 
-Russian titles differ in gender, so sentences speak of «поле» (neuter) rather than agree with the title.
+Every sentence goes through the gettext catalogs the bot uses (``locales/*/messages.po``, via
+``genflow.translations``), English being the source; counted words take the catalog's plural forms (Russian
+has three, and «не более 5 символов» is a whole phrase, so the phrase is the message). Russian titles differ
+in gender, so sentences speak of «поле» (neuter) rather than agree with the title.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import get_decimal_symbol
+
 from catalog.mediatypes import format_name
+from genflow.translations import ntranslate, pick_language
+from genflow.translations import translate as _
 
 if TYPE_CHECKING:
     from catalog.errors import FieldError
@@ -15,46 +22,37 @@ if TYPE_CHECKING:
 _MAX_LISTED = 10  # long enums (90 voices) are cut short in messages
 
 
-def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """The Russian form for ``n``: 1 кредит, 2 кредита, 5 кредитов, 11 кредитов, 21 кредит."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+def credits_text(n: int, lang: str) -> str:
+    """ "4 credits", "4 кредита"."""
+    return ntranslate("{n} credit", "{n} credits", n, lang)
 
 
-def plural_en(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
-def credits_word(n: int, lang: str) -> str:
-    if lang == "ru":
-        return plural_ru(n, "кредит", "кредита", "кредитов")
-    return plural_en(n, "credit", "credits")
+def credits_from(n: int, lang: str) -> str:
+    """A starting price: "from 4 credits", «от 4 кредитов» (Russian «от» takes the genitive)."""
+    return ntranslate("from {n} credit", "from {n} credits", n, lang)
 
 
 def format_value(value: Any, lang: str) -> str:
     """Numbers as people write them (``0,5`` in Russian), booleans as yes/no, the rest as text."""
     if isinstance(value, bool):
-        return {"ru": ("да", "нет"), "en": ("yes", "no")}[_lang(lang)][0 if value else 1]
+        return _("yes", lang) if value else _("no", lang)
     if isinstance(value, float):
-        text = f"{value:g}"
-        return text.replace(".", ",") if lang == "ru" else text
+        return f"{value:g}".replace(".", get_decimal_symbol(pick_language(lang)))
     return str(value)
 
 
-def _lang(lang: str) -> str:
-    return "ru" if lang == "ru" else "en"
+def one_of(parts: list[str], lang: str) -> str:
+    """ "a, b or c" in the user's language."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return _("{first} or {last}", lang, first=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _allowed(values: list[Any], lang: str) -> str:
     if len(values) <= _MAX_LISTED + 2:  # "and 1 more" would be longer than the value itself
         return ", ".join(format_value(v, lang) for v in values)
     shown = ", ".join(format_value(v, lang) for v in values[:_MAX_LISTED])
-    more = len(values) - _MAX_LISTED
-    return shown + (f" и ещё {more}" if lang == "ru" else f" and {more} more")
+    return _("{shown} and {more} more", lang, shown=shown, more=len(values) - _MAX_LISTED)
 
 
 def _expected(error: FieldError, lang: str) -> str:
@@ -62,42 +60,15 @@ def _expected(error: FieldError, lang: str) -> str:
     if error.media:
         expected = "media_list" if expected == "array" else "media"
     names = {
-        "ru": {
-            "string": "текст",
-            "boolean": "да или нет",
-            "integer": "целое число",
-            "number": "число",
-            "array": "список",
-            "media": "файл или ссылка",
-            "media_list": "файлы или ссылки",
-        },
-        "en": {
-            "string": "text",
-            "boolean": "yes or no",
-            "integer": "a whole number",
-            "number": "a number",
-            "array": "a list",
-            "media": "a file or a link",
-            "media_list": "files or links",
-        },
-    }[lang]
-    return names.get(expected, expected)
-
-
-def _counted_ru(n: int, what: str) -> str:
-    # After «не более» / «не менее» Russian takes the genitive: 1 символа, 5 символов, 21 файла.
-    forms = {
-        "chars": ("символа", "символов"),
-        "files": ("файла", "файлов"),
-        "items": ("элемента", "элементов"),
+        "string": _("text", lang),
+        "boolean": _("yes or no", lang),
+        "integer": _("a whole number", lang),
+        "number": _("a number", lang),
+        "array": _("a list", lang),
+        "media": _("a file or a link", lang),
+        "media_list": _("files or links", lang),
     }
-    one, many = forms[what]
-    return one if n % 10 == 1 and n % 100 != 11 else many
-
-
-def _counted_en(n: int, what: str) -> str:
-    forms = {"chars": ("character", "characters"), "files": ("file", "files"), "items": ("item", "items")}
-    return plural_en(n, *forms[what])
+    return names.get(expected, expected)
 
 
 def _megabytes(size: int | float, lang: str) -> str:
@@ -108,125 +79,144 @@ def _megabytes(size: int | float, lang: str) -> str:
 
 def media_hint(limits: dict[str, Any], lang: str) -> str:
     """What to send, e.g. "Send a photo or an image file (JPEG, PNG, WebP) up to 10 MB."."""
-    lang = _lang(lang)
     kinds = list(limits.get("kinds") or [])
     mime_types = set(limits.get("mime_types") or [])
     formats = ", ".join(limits.get("formats") or [])
-    formats = f" ({formats})" if formats else ""
-    size = format_value(limits.get("max_mb", 20), lang)
-    voice = "audio/ogg" in mime_types
-    if lang == "ru":
-        what = {
-            "image": "фото или изображение файлом" if "image/jpeg" in mime_types else "изображение файлом",
-            "video": "видео",
-            "audio": "аудиофайл или голосовое сообщение" if voice else "аудиофайл",
-        }
-        return f"Отправьте {_joined([what[k] for k in kinds], 'или')}{formats} до {size} МБ."
+    formats = " (" + formats + ")" if formats else ""
     what = {
-        "image": "a photo or an image file" if "image/jpeg" in mime_types else "an image file",
-        "video": "a video",
-        "audio": "an audio file or a voice message" if voice else "an audio file",
+        "image": _("a photo or an image file", lang)
+        if "image/jpeg" in mime_types
+        else _("an image file", lang),
+        "video": _("a video", lang),
+        "audio": _("an audio file or a voice message", lang)
+        if "audio/ogg" in mime_types
+        else _("an audio file", lang),
     }
-    return f"Send {_joined([what[k] for k in kinds], 'or')}{formats} up to {size} MB."
-
-
-def _joined(parts: list[str], word: str) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + f" {word} " + parts[-1]
+    return _(
+        "Send {what}{formats} up to {size} MB.",
+        lang,
+        what=one_of([what[k] for k in kinds], lang),
+        formats=formats,
+        size=format_value(limits.get("max_mb", 20), lang),
+    )
 
 
 def _media_error_message(error: FieldError, title: str, lang: str) -> str:
     hint = media_hint(error.limits, lang)
     actual = error.actual
-    if lang == "ru":
-        if error.rule == "media_kind":
-            what = {"image": "изображение", "video": "видео", "audio": "аудио"}.get(actual, "такой файл")
-            return f"Поле «{title}»: {what} здесь не подходит. {hint}"
-        if error.rule == "media_type":
-            name = format_name(actual)
-            problem = f"формат {name} не поддерживается" if name else "формат файла не поддерживается"
-            return f"Поле «{title}»: {problem}. {hint}"
-        return f"Поле «{title}»: файл слишком большой ({_megabytes(actual or 0, lang)} МБ). {hint}"
     if error.rule == "media_kind":
-        what = {"image": "an image", "video": "a video", "audio": "audio"}.get(actual, "this kind of file")
-        return f"{title}: {what} is not accepted here. {hint}"
+        what = {
+            "image": _("an image", lang),
+            "video": _("a video", lang),
+            "audio": _("audio", lang),
+        }.get(actual) or _("this kind of file", lang)
+        return _("{title}: {what} is not accepted here. {hint}", lang, title=title, what=what, hint=hint)
     if error.rule == "media_type":
         name = format_name(actual)
-        problem = f"{name} files are not accepted" if name else "this file format is not accepted"
-        return f"{title}: {problem}. {hint}"
-    return f"{title}: the file is too large ({_megabytes(actual or 0, lang)} MB). {hint}"
+        if name:
+            return _(
+                "{title}: {name} files are not accepted. {hint}", lang, title=title, name=name, hint=hint
+            )
+        return _("{title}: this file format is not accepted. {hint}", lang, title=title, hint=hint)
+    size = _megabytes(actual or 0, lang)
+    return _("{title}: the file is too large ({size} MB). {hint}", lang, title=title, size=size, hint=hint)
+
+
+def _counted(error: FieldError, n: int, lang: str, **values: Any) -> str:
+    """The sentences with a count in them, whose words agree with the count."""
+    media = error.media
+    match error.rule:
+        case "min_length":
+            return ntranslate(
+                "{title} is too short{reason}: at least {n} character (you sent {actual}).",
+                "{title} is too short{reason}: at least {n} characters (you sent {actual}).",
+                n,
+                lang,
+                **values,
+            )
+        case "max_length":
+            return ntranslate(
+                "{title} is too long{reason}: at most {n} character (you sent {actual}).",
+                "{title} is too long{reason}: at most {n} characters (you sent {actual}).",
+                n,
+                lang,
+                **values,
+            )
+        case "min_items" if media:
+            return ntranslate(
+                "{title}{reason}: send at least {n} file (you sent {actual}).",
+                "{title}{reason}: send at least {n} files (you sent {actual}).",
+                n,
+                lang,
+                **values,
+            )
+        case "min_items":
+            return ntranslate(
+                "{title}{reason}: send at least {n} item (you sent {actual}).",
+                "{title}{reason}: send at least {n} items (you sent {actual}).",
+                n,
+                lang,
+                **values,
+            )
+        case "max_items" if media:
+            return ntranslate(
+                "{title}{reason}: at most {n} file (you sent {actual}).",
+                "{title}{reason}: at most {n} files (you sent {actual}).",
+                n,
+                lang,
+                **values,
+            )
+        case _:
+            return ntranslate(
+                "{title}{reason}: at most {n} item (you sent {actual}).",
+                "{title}{reason}: at most {n} items (you sent {actual}).",
+                n,
+                lang,
+                **values,
+            )
 
 
 def field_error_message(error: FieldError, lang: str) -> str:
-    lang = _lang(lang)
+    lang = pick_language(lang)
     title = (error.title.get(lang) or error.title.get("en") or error.field) if error.title else error.field
     if error.rule in ("media_kind", "media_type", "media_size"):
         return _media_error_message(error, title, lang)
     reason = f" {error.reason.get(lang) or error.reason['en']}" if error.reason else ""
     limit = error.limits.get("min", error.limits.get("max"))
-    limit_text = format_value(limit, lang) if limit is not None else ""
-    actual = format_value(error.actual, lang)
-    unit = "files" if error.media else "items"
-    if error.rule in ("min_length", "max_length"):
-        unit = "chars"
-
-    if lang == "ru":
-        counted = _counted_ru(limit, unit) if isinstance(limit, int) else ""
-        field = f"Поле «{title}»"
-        match error.rule:
-            case "required":
-                return f"{field} обязательно{reason}." if reason else f"Заполните поле «{title}»."
-            case "type":
-                return f"{field}{reason}: ожидается {_expected(error, lang)}."
-            case "enum":
-                return (
-                    f"{field}{reason}: выберите одно из значений: {_allowed(error.limits['allowed'], lang)}."
-                )
-            case "min":
-                return f"{field}{reason}: значение должно быть не меньше {limit_text} (у вас {actual})."
-            case "max":
-                return f"{field}{reason}: значение должно быть не больше {limit_text} (у вас {actual})."
-            case "min_length":
-                return f"{field} слишком короткое{reason}: не менее {limit_text} {counted} (у вас {actual})."
-            case "max_length":
-                return f"{field} слишком длинное{reason}: не более {limit_text} {counted} (у вас {actual})."
-            case "min_items":
-                return f"{field}{reason}: нужно не менее {limit_text} {counted} (у вас {actual})."
-            case "max_items":
-                return f"{field}{reason}: можно не более {limit_text} {counted} (у вас {actual})."
-            case "unknown_field":
-                return f"У этой модели нет параметра «{error.field}»."
-            case "system_field":
-                return f"{field} заполняется автоматически, его нельзя задать."
-            case "disabled_model":
-                return "Эта модель временно недоступна."
-
-    counted = _counted_en(limit, unit) if isinstance(limit, int) else ""
+    values = {"title": title, "reason": reason, "actual": format_value(error.actual, lang)}
     match error.rule:
+        case "required" if reason:
+            return _("Required{reason}: {title}.", lang, **values)
         case "required":
             # "Required: Source images." reads right whether the title is singular or plural.
-            return f"Required{reason}: {title}."
+            return _("Required: {title}.", lang, **values)
         case "type":
-            return f"{title}{reason}: expected {_expected(error, lang)}."
+            return _("{title}{reason}: expected {expected}.", lang, expected=_expected(error, lang), **values)
         case "enum":
-            return f"{title}{reason}: choose one of {_allowed(error.limits['allowed'], lang)}."
+            allowed = _allowed(error.limits["allowed"], lang)
+            return _("{title}{reason}: choose one of {allowed}.", lang, allowed=allowed, **values)
         case "min":
-            return f"{title}{reason}: must be at least {limit_text} (you sent {actual})."
+            limit_text = format_value(limit, lang)
+            return _(
+                "{title}{reason}: must be at least {limit} (you sent {actual}).",
+                lang,
+                limit=limit_text,
+                **values,
+            )
         case "max":
-            return f"{title}{reason}: must be at most {limit_text} (you sent {actual})."
-        case "min_length":
-            return f"{title} is too short{reason}: at least {limit_text} {counted} (you sent {actual})."
-        case "max_length":
-            return f"{title} is too long{reason}: at most {limit_text} {counted} (you sent {actual})."
-        case "min_items":
-            return f"{title}{reason}: send at least {limit_text} {counted} (you sent {actual})."
-        case "max_items":
-            return f"{title}{reason}: at most {limit_text} {counted} (you sent {actual})."
+            limit_text = format_value(limit, lang)
+            return _(
+                "{title}{reason}: must be at most {limit} (you sent {actual}).",
+                lang,
+                limit=limit_text,
+                **values,
+            )
+        case "min_length" | "max_length" | "min_items" | "max_items":
+            return _counted(error, int(limit or 0), lang, **values)
         case "unknown_field":
-            return f"This model has no option “{error.field}”."
+            return _("This model has no option “{field}”.", lang, field=error.field)
         case "system_field":
-            return f"{title} is set automatically and cannot be changed."
+            return _("{title} is set automatically and cannot be changed.", lang, **values)
         case "disabled_model":
-            return "This model is temporarily unavailable."
+            return _("This model is temporarily unavailable.", lang)
     raise AssertionError(f"no message for rule {error.rule!r}")

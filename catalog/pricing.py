@@ -12,9 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from catalog.messages import credits_word, format_value
-from catalog.specs import InputSpec, LocalizedText, ModelSpec
+from catalog.messages import format_value
+from catalog.specs import InputSpec, LocalizedText, ModelSpec, localized
 from catalog.validation import text_length
+from genflow.translations import ntranslate
+from genflow.translations import translate as _
 
 
 class PriceRule(BaseModel):
@@ -183,25 +185,19 @@ def _allowed_combinations(rule: PriceRule, spec: ModelSpec) -> list[tuple[str, .
 def describe_price(rule: PriceRule, spec: ModelSpec, lang: str) -> str:
     """The price list for a model card: "1K/2K — 18, 4K — 24 credits"; one line per combination when the
     price depends on several inputs ("Duration, s: 5, Sound: yes — 110 credits")."""
-    ru = lang == "ru"
     if rule.free:
-        n = rule.free_daily_allowance
-        return f"Бесплатно, до {n} в день" if ru else f"Free, up to {n} a day"
+        return _("Free, up to {n} a day", lang, n=rule.free_daily_allowance)
     suffix = ""
     if rule.per and rule.per_unit:
-        suffix += f" за {rule.per_unit['ru']}" if ru else f" per {rule.per_unit['en']}"
+        suffix += _(" per {unit}", lang, unit=localized(rule.per_unit, lang))
     if rule.chars_field:
-        suffix += (
-            f" за каждые начатые {rule.per_chars} символов"
-            if ru
-            else f" per started {rule.per_chars} characters"
-        )
+        suffix += _(" per started {n} characters", lang, n=rule.per_chars)
     if rule.count:
-        title = spec.inputs[rule.count].title_for(lang)
-        suffix += f" × «{title}»" if ru else f" × {title}"
+        suffix += _(" × {input}", lang, input=spec.inputs[rule.count].title_for(lang))
 
     def priced(text: str, credits: int) -> str:
-        return f"{text} {credits_word(credits, lang)}{suffix}"
+        # The word agrees with the last number: "1K/2K — 18, 4K — 24 кредита".
+        return ntranslate("{prices} credit", "{prices} credits", credits, lang, prices=text) + suffix
 
     if not rule.options:
         return priced(str(rule.credits), rule.credits or 0)

@@ -1,24 +1,26 @@
-"""Translations: gettext catalogs in ``locales/<lang>/LC_MESSAGES/messages.po``, read through aiogram's I18n.
-
-The .po files are the single source: they are compiled in memory at start-up (Babel), so there is no
-build step and no binary file to keep in sync. English is the source language (the msgids).
-"""
+"""Translations for the bot: aiogram's I18n over the catalogs of ``genflow.translations`` (the .po files,
+compiled in memory at start-up: no build step, no binary file to keep in sync)."""
 
 from __future__ import annotations
 
 import contextvars
 import gettext
 from functools import lru_cache
-from io import BytesIO
-from pathlib import Path
 
 from aiogram.utils.i18n import I18n
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = ("en", "ru")
-DEFAULT_LANGUAGE = "en"
+from genflow.translations import (
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    LANGUAGES,
+    LOCALES_DIR,
+    catalogs,
+    ntranslate,
+    pick_language,
+    translate,
+)
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "PoI18n", "get_i18n", "ntranslate", "pick_language", "translate"]
 
 
 class PoI18n(I18n):
@@ -39,29 +41,9 @@ class PoI18n(I18n):
         I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            with po_path.open("rb") as po:
-                catalog = read_po(po)
-            buffer = BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            translations[po_path.parent.parent.name] = gettext.GNUTranslations(buffer)
-        return translations
+        return dict(catalogs())
 
 
 @lru_cache
 def get_i18n() -> PoI18n:
-    return PoI18n(path=LOCALES_DIR, default_locale=DEFAULT_LANGUAGE, domain="messages")
-
-
-def pick_language(code: str | None) -> str:
-    """Map a Telegram ``language_code`` (e.g. "ru", "uk", "en-US") to a language we speak."""
-    base = (code or "").split("-")[0].lower()
-    return base if base in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def translate(text: str, language: str, **values: object) -> str:
-    """Translate outside a handler (activities, workers): ``translate("Done", "ru")``."""
-    result = get_i18n().gettext(text, locale=pick_language(language))
-    return result.format(**values) if values else result
+    return PoI18n(path=LOCALES_DIR, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)

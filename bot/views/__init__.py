@@ -1,7 +1,7 @@
 """Screens shared by several routers: each returns (text, keyboard), texts in the current i18n locale."""
 
 from bot.views.browse import formats, model_card, models
-from bot.views.common import Screen, credits, credits_after_from, menu, show
+from bot.views.common import Screen, credits, menu, show
 from bot.views.form import (
     confirmation,
     field_errors,
@@ -16,7 +16,6 @@ __all__ = [
     "Screen",
     "confirmation",
     "credits",
-    "credits_after_from",
     "field_errors",
     "form_button",
     "formats",

@@ -12,8 +12,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import forms
 from bot.keyboards import Rows, button, home_row, markup, menu_button
-from bot.views.common import Screen, credits, credits_after_from, duration
+from bot.views.common import Screen, credits, duration
 from catalog import Catalog, ModelSpec
+from catalog.messages import credits_from
 from catalog.specs import localized
 from contracts.buttons import FormatModels, MenuTarget, ModelCard, StartForm
 
@@ -62,7 +63,7 @@ def _model_label(catalog: Catalog, model: ModelSpec, lang: str) -> str:
     if catalog.price_rule(model.id).free:
         price = _("free")
     else:
-        price = _("from {price}").format(price=credits_after_from(catalog.starting_price(model.id), lang))
+        price = credits_from(catalog.starting_price(model.id), lang)
     return f"{model.title_for(lang)} · {price}"
 
 

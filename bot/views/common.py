@@ -10,21 +10,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
-from catalog.messages import credits_word
+from catalog.messages import credits_text
 
 Screen = tuple[str, InlineKeyboardMarkup]
 
 
 def credits(amount: int, lang: str) -> str:
     """ "4 credits", "4 кредита"."""
-    return f"{amount} {credits_word(amount, lang)}"
-
-
-def credits_after_from(amount: int, lang: str) -> str:
-    """After "from" (Russian «от» takes the genitive): "4 credits", "4 кредитов", "1 кредита"."""
-    if lang != "ru":
-        return credits(amount, lang)
-    return f"{amount} {'кредита' if amount % 10 == 1 and amount % 100 != 11 else 'кредитов'}"
+    return credits_text(amount, lang)
 
 
 def duration(seconds: int) -> str:

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from catalog import Catalog, Price, PriceRule, load_catalog
-from catalog.messages import plural_ru
+from catalog.messages import credits_text
 from catalog.validation import validate_inputs
 
 
@@ -171,5 +171,5 @@ def test_malformed_price_rules_are_refused(raw: dict[str, Any]) -> None:
     ("n", "word"),
     [(1, "кредит"), (2, "кредита"), (5, "кредитов"), (11, "кредитов"), (21, "кредит"), (24, "кредита")],
 )
-def test_russian_plural(n: int, word: str) -> None:
-    assert plural_ru(n, "кредит", "кредита", "кредитов") == word
+def test_russian_plural_from_the_translation_catalog(n: int, word: str) -> None:
+    assert credits_text(n, "ru") == f"{n} {word}"
