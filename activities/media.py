@@ -17,7 +17,6 @@ import io
 import logging
 import mimetypes
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -32,6 +31,7 @@ from aiogram.exceptions import (
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.telegram_errors import flood_control
 from catalog import TELEGRAM_DOWNLOAD_LIMIT, Catalog, UnknownModel, get_catalog
 from catalog.mediatypes import normalize_mime
 from contracts import activities as contract
@@ -160,11 +160,7 @@ class MediaActivities:
             buffer = _HeartbeatingBuffer(limit, beat)
             await self.bot.download_file(file.file_path, destination=buffer, timeout=DOWNLOAD_TIMEOUT)
         except TelegramRetryAfter as err:
-            raise ApplicationError(
-                "Telegram rate limit",
-                type=TELEGRAM_UNAVAILABLE,
-                next_retry_delay=timedelta(seconds=err.retry_after),
-            ) from err
+            raise flood_control(err) from err
         except TelegramBadRequest as err:
             raise _refused(err) from err
         except (TelegramNetworkError, TelegramAPIError) as err:

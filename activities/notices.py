@@ -7,13 +7,12 @@ is not an error: the money moved already, the message is dropped and logged.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from temporalio.exceptions import ApplicationError
 
+from activities.telegram_errors import flood_control
 from contracts import activities as contract
 from contracts.activities import implements
 from contracts.buttons import Menu, MenuTarget
@@ -79,6 +78,4 @@ class NoticeActivities:
         except TelegramForbiddenError:
             log.info("user unreachable; message dropped")
         except TelegramRetryAfter as err:
-            raise ApplicationError(
-                "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
-            ) from err
+            raise flood_control(err) from err

@@ -5,13 +5,12 @@ Served by the Telegram worker; the ledger side of both is in `activities/payment
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.telegram_errors import flood_control
 from contracts import activities as contract
 from contracts.activities import implements
 from contracts.money import ReconcileInput, RefundTopUpStep, StarPayment
@@ -31,9 +30,7 @@ class StarsActivities:
             try:
                 batch = await self.bot.get_star_transactions(offset=page * 100, limit=100)
             except TelegramRetryAfter as err:
-                raise ApplicationError(
-                    "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
-                ) from err
+                raise flood_control(err) from err
             for tx in batch.transactions:
                 source = tx.source
                 user = getattr(source, "user", None)
@@ -64,6 +61,4 @@ class StarsActivities:
                 return  # refunded before (maybe by a previous attempt whose answer was lost): done
             raise ApplicationError(err.message, type="RefundRefused", non_retryable=True) from err
         except TelegramRetryAfter as err:
-            raise ApplicationError(
-                "flood control", next_retry_delay=timedelta(seconds=err.retry_after)
-            ) from err
+            raise flood_control(err) from err

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 
 import aiohttp
 from aiogram import Bot
@@ -18,9 +17,6 @@ from aiogram.exceptions import (
     TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -36,6 +32,7 @@ from aiogram.types import (
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.telegram_errors import retryable_telegram_errors
 from catalog import Catalog, UnknownModel
 from contracts import activities as contract
 from contracts.activities import implements
@@ -266,24 +263,13 @@ class TelegramActivities:
     async def _call(self, coro):
         """Map aiogram's errors onto Temporal's retry semantics."""
         try:
-            return await coro
-        except TelegramRetryAfter as err:
-            raise ApplicationError(
-                "Telegram flood control",
-                type="TelegramRetryAfter",
-                next_retry_delay=timedelta(seconds=err.retry_after),
-            ) from err
+            with retryable_telegram_errors():
+                return await coro
         except TelegramForbiddenError as err:
             raise Undeliverable(err.message) from err
         except TelegramMigrateToChat as err:
             raise ApplicationError(
                 f"chat migrated to {err.migrate_to_chat_id}", type="TelegramMigrated", non_retryable=True
-            ) from err
-        except TelegramEntityTooLarge:
-            raise
-        except (TelegramServerError, TelegramNetworkError) as err:
-            raise ApplicationError(
-                f"Telegram unavailable: {err.message}", type="TelegramUnavailable"
             ) from err
 
 
