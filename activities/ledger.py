@@ -37,7 +37,7 @@ class LedgerActivities:
             # The allowance is per UTC day; the key makes a retried activity consume it once.
             day = datetime.now(UTC).date()
             limit = data.free_daily_allowance or 0
-            if not await self.ledger.consume_free(data.user_id, day=day, limit=limit, key=free_key(gid)):
+            if not await self.ledger.free.consume(data.user_id, day=day, limit=limit, key=free_key(gid)):
                 return HoldOutcome(ok=False, reason=Reason.FREE_LIMIT_REACHED)
         else:
             try:
@@ -64,7 +64,7 @@ class LedgerActivities:
         try:
             if data.free:
                 if not data.success:
-                    await self.ledger.return_free(key=free_key(gid))
+                    await self.ledger.free.give_back(key=free_key(gid))
             elif data.success:
                 await self.ledger.charge(hold_key=hold_key(gid), key=f"charge:{gid}")
             else:

@@ -7,6 +7,7 @@ Typical use::
     ledger, generations = Ledger(pool), Generations(pool)
 """
 
+from db.entries import Balance, CreditKind, Hold, Movement, MovementKind, User
 from db.errors import (
     HoldClosed,
     IdempotencyConflict,
@@ -19,10 +20,11 @@ from db.errors import (
     UnknownHold,
     UnknownUser,
 )
+from db.free_usage import FreeAllowance
 from db.generations import GenerationRecord, Generations, GenerationStatus
 from db.invariant import Violation, check_invariant
 from db.kie_keys import KeyState, KieKeys, Slot
-from db.ledger import Balance, CreditKind, Hold, Ledger, Movement, MovementKind, User
+from db.ledger import Ledger
 from db.migrate import migrate
 from db.payments import AdminAudit, LinkOutcome, PaymentRecord, Payments, Referrals
 from db.pool import create_pool
@@ -33,6 +35,7 @@ __all__ = [
     "AdminAudit",
     "Balance",
     "CreditKind",
+    "FreeAllowance",
     "GenerationRecord",
     "GenerationStatus",
     "Generations",

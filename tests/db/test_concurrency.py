@@ -95,20 +95,20 @@ async def test_free_allowance_race_grants_the_last_one_once(ledger: Ledger) -> N
     await ledger.ensure_user(USER)
     today = dt.date(2025, 1, 1)
     answers = await asyncio.gather(
-        *(ledger.consume_free(USER, day=today, limit=1, key=f"free:{i}") for i in range(20))
+        *(ledger.free.consume(USER, day=today, limit=1, key=f"free:{i}") for i in range(20))
     )
     assert answers.count(True) == 1
-    assert await ledger.free_used(USER, day=today) == 1
+    assert await ledger.free.used(USER, day=today) == 1
 
 
 async def test_free_allowance_same_key_in_parallel_consumes_once(ledger: Ledger) -> None:
     await ledger.ensure_user(USER)
     today = dt.date(2025, 1, 1)
     answers = await asyncio.gather(
-        *(ledger.consume_free(USER, day=today, limit=3, key="free:same") for _ in range(20))
+        *(ledger.free.consume(USER, day=today, limit=3, key="free:same") for _ in range(20))
     )
     assert answers == [True] * 20
-    assert await ledger.free_used(USER, day=today) == 1
-    returns = await asyncio.gather(*(ledger.return_free(key="free:same") for _ in range(20)))
+    assert await ledger.free.used(USER, day=today) == 1
+    returns = await asyncio.gather(*(ledger.free.give_back(key="free:same") for _ in range(20)))
     assert returns == [True] * 20
-    assert await ledger.free_used(USER, day=today) == 0
+    assert await ledger.free.used(USER, day=today) == 0
