@@ -5,7 +5,7 @@ from __future__ import annotations
 from catalog import Catalog, UnknownModel, ValidationFailed
 from contracts import activities as contract
 from contracts.activities import implements
-from contracts.models import Stage, ValidatedGeneration, ValidateInput
+from contracts.models import InputProblem, Stage, ValidatedGeneration, ValidateInput
 from db import Generations
 
 
@@ -20,17 +20,14 @@ class CatalogActivities:
         try:
             spec = self.catalog.get(request.model_id)
         except UnknownModel:
-            return await self._rejected(data, "", {"field": "model", "rule": "unknown_model", "limits": {}})
+            return await self._rejected(data, "", InputProblem(field="model", rule="unknown_model"))
         if not spec.enabled:
-            return await self._rejected(
-                data, spec.format, {"field": "model", "rule": "disabled_model", "limits": {}}
-            )
+            return await self._rejected(data, spec.format, InputProblem(field="model", rule="disabled_model"))
         try:
             inputs = self.catalog.validate(spec.id, request.inputs)
         except ValidationFailed as failed:
-            return await self._rejected(
-                data, spec.format, *(e.model_dump(mode="json") for e in failed.errors)
-            )
+            problems = [InputProblem(field=e.field, rule=e.rule, limits=e.limits) for e in failed.errors]
+            return await self._rejected(data, spec.format, *problems)
         price = self.catalog.price(spec.id, inputs)
         fmt = self.catalog.format(spec.format)
         await self._record(data, spec.format, inputs, price.credits, price.free)
@@ -49,7 +46,9 @@ class CatalogActivities:
             deadline_seconds=fmt.deadline_seconds,
         )
 
-    async def _rejected(self, data: ValidateInput, format_id: str, *errors: dict) -> ValidatedGeneration:
+    async def _rejected(
+        self, data: ValidateInput, format_id: str, *errors: InputProblem
+    ) -> ValidatedGeneration:
         await self._record(data, format_id, data.request.inputs, 0, False)
         return ValidatedGeneration(ok=False, errors=list(errors))
 

@@ -136,9 +136,17 @@ class ValidateInput(BaseModel):
     request: GenerationRequest
 
 
+class InputProblem(BaseModel):
+    """An input the catalog refused (a catalog FieldError's field, rule and limits)."""
+
+    field: str
+    rule: str
+    limits: dict[str, Any] = Field(default_factory=dict)
+
+
 class ValidatedGeneration(BaseModel):
     ok: bool
-    errors: list[dict[str, Any]] = Field(default_factory=list)  # catalog FieldErrors, for the user's message
+    errors: list[InputProblem] = Field(default_factory=list)
     api: str = ""
     format: str = ""
     output: str = ""
@@ -148,6 +156,17 @@ class ValidatedGeneration(BaseModel):
     free: bool = False
     free_daily_allowance: int | None = None
     deadline_seconds: int = 900
+
+    @property
+    def refusal(self) -> Reason:
+        """Why a generation that did not validate is refused."""
+        model_gone = any(e.rule in ("disabled_model", "unknown_model") for e in self.errors)
+        return Reason.MODEL_UNAVAILABLE if model_gone else Reason.INVALID_INPUT
+
+    @property
+    def problems(self) -> str | None:
+        """The refused inputs for operators: "prompt: max_length; duration: enum"."""
+        return "; ".join(f"{e.field}: {e.rule}" for e in self.errors) or None
 
 
 class HoldInput(BaseModel):

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -22,15 +21,10 @@ with workflow.unsafe.imports_passed_through():
         RefundTopUpStep,
     )
     from contracts.queues import telegram_task_queue
+    from workflows.policies import MONEY_RETRY, NOTICE_RETRY, TELEGRAM_RETRY
 
 Step = TypeVar("Step")
 Result = TypeVar("Result")
-
-MONEY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
-TELEGRAM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=10
-)
 
 
 def _money(activity: Callable[[Step], Awaitable[Result]], arg: Step, summary: str) -> Awaitable[Result]:
@@ -70,7 +64,7 @@ class RefundGenerationWorkflow:
                     RefundNotice(user_id=result.user_id, credits=result.amount),
                     task_queue=telegram_task_queue(workflow.info().task_queue),
                     start_to_close_timeout=timedelta(seconds=15),
-                    retry_policy=NOTIFY_RETRY,
+                    retry_policy=NOTICE_RETRY,
                     summary="tell the user",
                 )
             except ActivityError:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from contracts import activities
     from contracts.money import AdminNotice
     from contracts.queues import telegram_task_queue
+    from workflows.policies import ALERT_RETRY
 
 
 @workflow.defn
@@ -27,9 +27,7 @@ class AdminAlertWorkflow:
             notice,
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5)
-            ),
+            retry_policy=ALERT_RETRY,
             schedule_to_close_timeout=timedelta(hours=6),
             summary="message every admin",
         )

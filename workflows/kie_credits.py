@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from contracts import activities
 from contracts.money import KieCreditsCheck
 from contracts.queues import telegram_task_queue
+from workflows.policies import SCHEDULED_CHECK_RETRY
 
 
 @workflow.defn
@@ -27,7 +27,7 @@ class KieCreditsWorkflow:
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=60),
             # KIE unreachable for a few minutes is not worth an alert of its own; the next run tries again.
-            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=5),
+            retry_policy=SCHEDULED_CHECK_RETRY,
             schedule_to_close_timeout=timedelta(minutes=10),
             summary="read KIE credits; alert admins when low",
         )

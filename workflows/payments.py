@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -20,9 +19,7 @@ with workflow.unsafe.imports_passed_through():
         TopUpResult,
     )
     from contracts.queues import telegram_task_queue
-
-MONEY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
+    from workflows.policies import MONEY_RETRY, NOTICE_RETRY, SCHEDULED_CHECK_RETRY
 
 
 @workflow.defn
@@ -61,7 +58,7 @@ class TopUpWorkflow:
                     ),
                     task_queue=telegram_task_queue(workflow.info().task_queue),
                     start_to_close_timeout=timedelta(seconds=15),
-                    retry_policy=NOTIFY_RETRY,
+                    retry_policy=NOTICE_RETRY,
                     summary="tell the user",
                 )
             except ActivityError:
@@ -80,7 +77,7 @@ class ReconcileStarsWorkflow:
             data,
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=5),
+            retry_policy=SCHEDULED_CHECK_RETRY,
             summary="read getStarTransactions",
         )
         result = ReconcileResult(checked=len(payments))
@@ -116,7 +113,7 @@ async def _tell_admins(text: str) -> None:
             AdminNotice(text=text),
             task_queue=telegram_task_queue(workflow.info().task_queue),
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
+            retry_policy=NOTICE_RETRY,
             summary="tell the admins",
         )
     except ActivityError:

@@ -15,11 +15,19 @@ from temporalio import workflow
 
 from workflows.generation import GenerationWorkflow
 
-SOURCE = Path(__file__).resolve().parents[2] / "workflows" / "generation.py"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+# The workflow module and the helpers it runs with, all outside the sandbox.
+SOURCES = [
+    WORKFLOWS / name
+    for name in ("generation.py", "generation_steps.py", "kie_tasks.py", "timeline.py", "policies.py")
+]
+SOURCE = SOURCES[0]
 ALLOWED_IMPORTS = {
     "__future__",
     "asyncio",
     "datetime",
+    "typing",
+    "collections.abc",
     "temporalio",
     "temporalio.common",
     "temporalio.exceptions",
@@ -28,6 +36,12 @@ ALLOWED_IMPORTS = {
     "contracts.generation",
     "contracts.models",
     "contracts.queues",
+    # The generation's own helpers, guarded here too.
+    "workflows",
+    "workflows.generation_steps",
+    "workflows.kie_tasks",
+    "workflows.policies",
+    "workflows.timeline",
 }
 # Names whose use in a workflow breaks replay: the workflow API has a deterministic twin for each.
 FORBIDDEN_NAMES = {"random", "uuid", "time", "os", "open", "print", "threading", "socket", "secrets"}
@@ -35,7 +49,7 @@ FORBIDDEN_ATTRIBUTES = {"now", "utcnow", "today", "sleep", "get_event_loop", "ru
 
 
 def _tree() -> ast.Module:
-    return ast.parse(SOURCE.read_text(encoding="utf-8"))
+    return ast.parse("\n".join(path.read_text(encoding="utf-8") for path in SOURCES))
 
 
 def _imported(tree: ast.Module) -> set[str]:
