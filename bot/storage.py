@@ -56,7 +56,8 @@ class PgStorage(BaseStorage):
             await self._forget_if_empty(key)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return await self._pool.fetchval(f"SELECT state FROM bot_fsm WHERE {_KEY}", *_key(key))
+        state: str | None = await self._pool.fetchval(f"SELECT state FROM bot_fsm WHERE {_KEY}", *_key(key))
+        return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._pool.execute(
@@ -162,4 +163,7 @@ class BotStore:
         return bool(stored)
 
     async def start_payload(self, user_id: int) -> str | None:
-        return await self._pool.fetchval("SELECT payload FROM bot_start_payloads WHERE user_id = $1", user_id)
+        payload: str | None = await self._pool.fetchval(
+            "SELECT payload FROM bot_start_payloads WHERE user_id = $1", user_id
+        )
+        return payload

@@ -156,7 +156,7 @@ class Generations:
         for name, value in sorted(fields.items()):
             args.append(value)
             assignments.append(f"{name} = ${len(args)}")
-        result = await self._pool.execute(
+        result: str = await self._pool.execute(
             f"UPDATE generations SET {', '.join(assignments)} WHERE id = $1", *args
         )
         return result != "UPDATE 0"
@@ -165,7 +165,7 @@ class Generations:
         """Remember a KIE task id (a lost submit answer may mean several) and the KIE account (key
         fingerprint) that made it. True if it was new."""
         async with self._pool.acquire() as conn, conn.transaction():
-            result = await conn.execute(
+            result: str = await conn.execute(
                 """
                 UPDATE generations SET kie_task_ids = array_append(kie_task_ids, $2), updated_at = now()
                 WHERE id = $1 AND NOT ($2 = ANY (kie_task_ids))
@@ -184,7 +184,10 @@ class Generations:
 
     async def key_of_task(self, task_id: str) -> str | None:
         """The KIE account (key fingerprint) that made a task, when one of our generations made it."""
-        return await self._pool.fetchval("SELECT key_id FROM kie_tasks WHERE task_id = $1", task_id)
+        key_id: str | None = await self._pool.fetchval(
+            "SELECT key_id FROM kie_tasks WHERE task_id = $1", task_id
+        )
+        return key_id
 
     async def finish(
         self,
@@ -197,7 +200,7 @@ class Generations:
     ) -> bool:
         """Record the outcome. finished_at keeps the first finish time when retried."""
         _check_status(status, FINAL_STATUSES)
-        updated = await self._pool.execute(
+        updated: str = await self._pool.execute(
             """
             UPDATE generations
             SET status = $2, result = $3, error_code = $4, error_message = $5,
@@ -214,13 +217,13 @@ class Generations:
 
     async def set_file_ids(self, id: str, file_ids: Any) -> bool:
         """Telegram file ids of the delivered result (JSON: a list or a dict)."""
-        updated = await self._pool.execute(
+        updated: str = await self._pool.execute(
             "UPDATE generations SET telegram_file_ids = $2, updated_at = now() WHERE id = $1", id, file_ids
         )
         return updated != "UPDATE 0"
 
     async def mark_delivery_failed(self, id: str, reason: str) -> bool:
-        updated = await self._pool.execute(
+        updated: str = await self._pool.execute(
             """
             UPDATE generations SET delivery_failed = true, delivery_error = $2, updated_at = now()
             WHERE id = $1
@@ -262,8 +265,9 @@ class Generations:
         return {r["model_id"]: int(r["n"]) for r in rows}
 
     async def in_progress_count(self, user_id: int) -> int:
-        return await self._pool.fetchval(
+        count: int = await self._pool.fetchval(
             "SELECT count(*) FROM generations WHERE user_id = $1 AND status = ANY ($2::text[])",
             user_id,
             list(IN_PROGRESS_STATUSES),
         )
+        return count

@@ -92,7 +92,7 @@ class KieKeys:
         """
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", SLOTS_LOCK_ID)
-            result = await conn.execute(
+            result: str = await conn.execute(
                 """
                 UPDATE kie_keys SET disabled_at = now(), disabled_reason = $2
                 WHERE key_id = $1 AND disabled_at IS NULL AND EXISTS (
@@ -107,7 +107,7 @@ class KieKeys:
         return result == "UPDATE 1"
 
     async def enable(self, key_id: str) -> bool:
-        result = await self._pool.execute(
+        result: str = await self._pool.execute(
             "UPDATE kie_keys SET disabled_at = NULL, disabled_reason = NULL "
             "WHERE key_id = $1 AND disabled_at IS NOT NULL",
             key_id,

@@ -79,7 +79,7 @@ class Payments:
         return bool(inserted)
 
     async def mark_refunded(self, charge_id: str) -> bool:
-        status = await self._pool.fetchval(
+        status: str | None = await self._pool.fetchval(
             """
             UPDATE payments SET status = 'refunded', refunded_at = coalesce(refunded_at, now())
             WHERE telegram_payment_charge_id = $1 RETURNING status
@@ -97,7 +97,7 @@ class Referrals:
         """The user's referral code, created on first use (the user must exist)."""
         for _ in range(5):
             code = "r" + secrets.token_hex(4)
-            existing = await self._pool.fetchval(
+            existing: str | None = await self._pool.fetchval(
                 """
                 UPDATE users SET referral_code = coalesce(referral_code, $2) WHERE id = $1
                 RETURNING referral_code
@@ -138,7 +138,10 @@ class Referrals:
             return "linked"
 
     async def referrer_of(self, user_id: int) -> int | None:
-        return await self._pool.fetchval("SELECT referrer_id FROM users WHERE id = $1", user_id)
+        referrer: int | None = await self._pool.fetchval(
+            "SELECT referrer_id FROM users WHERE id = $1", user_id
+        )
+        return referrer
 
 
 class AdminAudit:

@@ -24,7 +24,7 @@ class ModelRejections:
     async def record(self, generation_id: str, model_id: str, code: str | None, message: str | None) -> bool:
         """Record a refusal (idempotent per generation); True when it is the model's first in a day."""
         async with self._pool.acquire() as conn, conn.transaction():
-            earlier = await conn.fetchval(
+            earlier: int = await conn.fetchval(
                 "SELECT count(*) FROM model_rejections "
                 "WHERE model_id = $1 AND created_at > now() - interval '1 day' AND generation_id <> $2",
                 model_id,
