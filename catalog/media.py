@@ -8,6 +8,8 @@ a video note is an MP4 video.
 
 from __future__ import annotations
 
+from typing import Any
+
 from catalog.errors import FieldError
 from catalog.mediatypes import format_names, normalize_mime
 from catalog.specs import InputSpec, MediaAccept, MediaClass
@@ -68,7 +70,7 @@ def check_media(field: InputSpec, *, kind: str, mime_type: str | None, size: int
     return None
 
 
-def accept_limits(accept: MediaAccept) -> dict:
+def accept_limits(accept: MediaAccept) -> dict[str, Any]:
     """What a FieldError carries so that its message renders without the catalog."""
     return {
         "kinds": list(accept.kinds),

@@ -56,7 +56,7 @@ def _allowed(values: list[Any], lang: str) -> str:
 
 
 def _expected(error: FieldError, lang: str) -> str:
-    expected = error.limits.get("expected", "")
+    expected: str = error.limits.get("expected", "")
     if error.media:
         expected = "media_list" if expected == "array" else "media"
     names = {

@@ -142,7 +142,7 @@ def _check_limits(
     for constraint, limit, actual in problems:
         rule = _RULE_FOR_CONSTRAINT[constraint]
         if constraint == "enum":
-            limits = {"allowed": list(limit)}
+            limits: dict[str, Any] = {"allowed": list(limit)}
         else:
             limits = {"min" if constraint.startswith("min") else "max": limit}
         origin = origins.get((field.name, constraint))

@@ -6,6 +6,8 @@ through the typed helpers below, so none of them needs the workflow's module (or
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.client import WorkflowHandle
 from temporalio.common import SearchAttributeKey
 
@@ -25,18 +27,21 @@ KIE_TASK_ID = SearchAttributeKey.for_keyword("KieTaskId")
 SEARCH_ATTRIBUTES = (GENERATION_STAGE, TELEGRAM_USER_ID, KIE_MODEL, KIE_TASK_ID)
 
 
-async def signal_kie_callback(handle: WorkflowHandle, callback: KieCallbackSignal) -> None:
+async def signal_kie_callback(handle: WorkflowHandle[Any, Any], callback: KieCallbackSignal) -> None:
     await handle.signal(KIE_CALLBACK, callback)
 
 
-async def signal_poll_now(handle: WorkflowHandle) -> None:
+async def signal_poll_now(handle: WorkflowHandle[Any, Any]) -> None:
     await handle.signal(POLL_NOW)
 
 
-async def cancel(handle: WorkflowHandle) -> CancelResult:
+async def cancel(handle: WorkflowHandle[Any, Any]) -> CancelResult:
     """Raises ``WorkflowUpdateFailedError`` when it is too late to cancel."""
-    return await handle.execute_update(CANCEL, result_type=CancelResult)
+    # By name (no import of the workflow), so the SDK types the answer Any; result_type decodes it.
+    result: CancelResult = await handle.execute_update(CANCEL, result_type=CancelResult)
+    return result
 
 
-async def status(handle: WorkflowHandle) -> GenerationStatus:
-    return await handle.query(STATUS, result_type=GenerationStatus)
+async def status(handle: WorkflowHandle[Any, Any]) -> GenerationStatus:
+    state: GenerationStatus = await handle.query(STATUS, result_type=GenerationStatus)
+    return state
