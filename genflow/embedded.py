@@ -39,11 +39,12 @@ def die_with_parent() -> None:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_for_port(
-    host: str, port: int, timeout: float = 30.0, process: subprocess.Popen | None = None
+    host: str, port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -81,10 +82,12 @@ def postgres(data_dir: Path) -> Iterator[str]:
 
     # platformdirs warns about XDG_RUNTIME_DIR on machines without a login session; nothing to act on.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    import pgserver  # dev extra: only the embedded stack needs it
+    # pgserver's package re-exports get_server implicitly, which strict mypy does not see: import it from
+    # the module defining it.
+    from pgserver.postgres_server import get_server  # dev extra: only the embedded stack needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = get_server(data_dir, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
@@ -116,7 +119,7 @@ def start_temporal(
     ui_port: int | None = 8233,
     namespace: str = "default",
     log_file: Path | None = None,
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start ``temporal server start-dev`` with the project's search attributes; returns once it listens."""
     args = [
         temporal_cli(),
@@ -153,7 +156,7 @@ def start_temporal(
     return process
 
 
-def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM the process group, then SIGKILL what is left: no orphans."""
     if process.poll() is not None:
         return

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -114,7 +115,7 @@ class HttpMetrics:
         process = self.process
 
         @web.middleware
-        async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
             route = _route(request)
             started = time.perf_counter()
             status, outcome = 500, None

@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from genflow.embedded import die_with_parent, free_port, postgres, start_temporal, stop_process, wait_for_port
 from genflow.settings import Settings, describe_error, exit_invalid
@@ -28,10 +29,10 @@ SIMULATED_KIE_KEY = "kie-simulator-key"
 SIMULATED_BOT_TOKEN = "123456789:LOCAL-simulated-bot-token"
 
 
-def simulated_settings(database_url: str | None, **overrides: object) -> Settings:
+def simulated_settings(database_url: str | None, **overrides: Any) -> Settings:
     """Settings for a stack on both simulators whatever ``.env`` or the environment say (tests, benchmarks):
     no KIE key, no bot token, and secrets the stack generates for itself."""
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "database_url": database_url,
         "kie_api_key": None,
         "kie_api_keys": [],
@@ -76,7 +77,7 @@ class Child:
     name: str
     args: list[str]
     port: int | None = None
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.children: list[Child] = []
         self._postgres: contextlib.ExitStack | None = None
-        self._temporal: subprocess.Popen | None = None
+        self._temporal: subprocess.Popen[bytes] | None = None
         self.env: dict[str, str] = {}
         self.database_url = ""
 
