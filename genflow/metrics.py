@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -53,6 +53,8 @@ from temporalio.runtime import (
 )
 
 log = logging.getLogger(__name__)
+
+ResponseT = TypeVar("ResponseT", bound=web.StreamResponse)
 
 # Seconds. KIE wants a callback answered within 15 s; Telegram a webhook within ~60 s.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0)
@@ -170,7 +172,7 @@ def _route(request: web.Request) -> str:
     return info.route.resource.canonical
 
 
-def set_outcome(response: web.StreamResponse, outcome: str) -> web.StreamResponse:
+def set_outcome(response: ResponseT, outcome: str) -> ResponseT:
     """Name the outcome of a request for the metrics (bounded vocabulary, never an id)."""
     response[OUTCOME] = outcome
     return response

@@ -20,10 +20,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestPayloadError
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
@@ -161,7 +163,7 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _signal(body: dict, task_id: str, model_id: str, catalog: Catalog) -> KieCallbackSignal:
+def _signal(body: dict[str, Any], task_id: str, model_id: str, catalog: Catalog) -> KieCallbackSignal:
     """The signal: the task, Suno's stage, and what the body reports (for the timeline, never trusted)."""
     data = body.get("data")
     callback_type = data.get("callbackType") if isinstance(data, dict) else None
@@ -200,7 +202,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def unexpected_errors(request: web.Request, handler) -> web.StreamResponse:
+async def unexpected_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException:
