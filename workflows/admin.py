@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -85,7 +85,9 @@ class RefundTopUpWorkflow:
         step = RefundTopUpStep(workflow_id=workflow.info().workflow_id, request=request)
         reserved = await _money(activities.reserve_topup_refund, step, "reserve the credits")
         if reserved.outcome != "reserved":
-            outcome = "already_done" if reserved.outcome == "already_refunded" else "refused"
+            outcome: Literal["already_done", "refused"] = (
+                "already_done" if reserved.outcome == "already_refunded" else "refused"
+            )
             detail = reserved.outcome + (
                 f": {reserved.shortfall} credits short" if reserved.shortfall else ""
             )

@@ -101,13 +101,14 @@ class GenerationWorkflow:
             self._mark(Stage.PREPARING, "uploading the user's media to KIE")
             await self._notify(Stage.PREPARING, cancellable=True)
             try:
-                inputs = await self._prepare(gid, inputs, validated.media_fields)
+                prepared = await self._prepare(gid, inputs, validated.media_fields)
             except ActivityError as err:
                 return await self._settle_failure(
                     Outcome.FAILED, Reason.INPUT_MEDIA_FAILED, steps.failure_text(err)
                 )
-            if inputs is None:
+            if prepared is None:
                 return await self._settle_failure(Outcome.CANCELLED, Reason.CANCELLED)
+            inputs = prepared
             if workflow.patched("submit-queue"):
                 queue = await steps.join_queue(QueueInput(generation_id=gid, user_id=request.user_id))
 
@@ -222,7 +223,7 @@ class GenerationWorkflow:
         )
 
     # ---- steps -------------------------------------------------------------------------------------------
-    async def _prepare(self, gid: str, inputs: dict, media_fields: list[str]) -> dict | None:
+    async def _prepare(self, gid: str, inputs: steps.Inputs, media_fields: list[str]) -> steps.Inputs | None:
         """Upload the user's media; returns None when the user cancelled meanwhile."""
         assert self._request is not None
         upload = steps.prepare(
@@ -238,7 +239,7 @@ class GenerationWorkflow:
         upload.cancel()
         return None
 
-    async def _wait_in_queue(self, gid: str, submit: workflow.ActivityHandle, queue: QueuePlace) -> None:
+    async def _wait_in_queue(self, gid: str, submit: steps.SubmitHandle, queue: QueuePlace) -> None:
         """While the submit waits for its slot: stage ``queued``, and the place in the status message,
         looked up again every ``queue.refresh_seconds`` (the activity spreads edits under Telegram's limit).
         A cancel while queued cancels the submit; if it had already started, its task is kept."""

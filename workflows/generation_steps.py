@@ -8,7 +8,7 @@ run in the worker that runs the workflow, without a task queue round trip (docs/
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from temporalio import workflow
 from temporalio.common import Priority
@@ -41,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
         UPLOAD_RETRY,
     )
 
+Inputs: TypeAlias = dict[str, Any]  # a generation's inputs by name, as the catalog validated them
+SubmitHandle: TypeAlias = workflow.ActivityHandle[SubmitOutcome]  # the submit a cancel may interrupt
+
 
 async def validate(data: ValidateInput) -> ValidatedGeneration:
     return await workflow.execute_local_activity(
@@ -64,7 +67,7 @@ async def hold(data: HoldInput) -> HoldOutcome:
     )
 
 
-def prepare(data: PrepareInput) -> workflow.ActivityHandle[dict[str, Any]]:
+def prepare(data: PrepareInput) -> workflow.ActivityHandle[Inputs]:
     """Upload the user's media to KIE (a handle: a cancel interrupts it)."""
     return workflow.start_activity(
         activities.prepare_inputs,
@@ -99,7 +102,7 @@ async def queue_place(data: QueueInput) -> QueuePlace:
     )
 
 
-def submit(data: SubmitInput, queue: QueuePlace | None) -> workflow.ActivityHandle[SubmitOutcome]:
+def submit(data: SubmitInput, queue: QueuePlace | None) -> SubmitHandle:
     """Create the KIE task: dispatched fairly per user (``queue``'s fairness key and weight, its priority) at
     the rate all KIE keys allow together, server-side (worker.py)."""
     return workflow.start_activity(

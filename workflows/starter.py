@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -36,6 +37,11 @@ from workflows.alerts import AdminAlertWorkflow
 from workflows.generation import GenerationWorkflow
 from workflows.payments import TopUpWorkflow
 
+# The result type of a handle comes from the run method's annotation (the SDK decodes into it), so the
+# calls below pass no result_type.
+WorkflowT = TypeVar("WorkflowT")
+RequestT = TypeVar("RequestT")
+
 
 async def start_generation(
     client: Client, request: GenerationRequest, *, task_queue: str
@@ -64,13 +70,14 @@ async def start_generation(
             # What operators read first in the Temporal UI; ids only, never the prompt.
             static_summary=f"{request.model_id} for user {request.user_id}",
             static_details=f"model `{request.model_id}` · chat `{request.chat_id}`",
-            result_type=GenerationResult,
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle(workflow_id, result_type=GenerationResult)
 
 
-async def start_topup(client: Client, request: TopUpRequest, *, task_queue: str) -> WorkflowHandle:
+async def start_topup(
+    client: Client, request: TopUpRequest, *, task_queue: str
+) -> WorkflowHandle[TopUpWorkflow, TopUpResult]:
     """Start (or attach to) the top-up for this charge: every copy of the update lands on one workflow."""
     workflow_id = topup_id(request.charge_id)
     try:
@@ -82,7 +89,6 @@ async def start_topup(client: Client, request: TopUpRequest, *, task_queue: str)
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"top-up for user {request.user_id} ({request.source})",
-            result_type=TopUpResult,
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle(workflow_id, result_type=TopUpResult)
@@ -128,8 +134,13 @@ async def start_refund_topup(
 
 
 async def _start_admin_action(
-    client: Client, run: Any, request: Any, workflow_id: str, summary: str, task_queue: str
-) -> WorkflowHandle[Any, AdminResult]:
+    client: Client,
+    run: Callable[[WorkflowT, RequestT], Awaitable[AdminResult]],
+    request: RequestT,
+    workflow_id: str,
+    summary: str,
+    task_queue: str,
+) -> WorkflowHandle[WorkflowT, AdminResult]:
     """Ids are reused on purpose: ``USE_EXISTING`` while running, ``ALLOW_DUPLICATE`` once closed, so asking
     twice runs the action again and it answers "already done" (the ledger's keys move money once), and a
     refusal (credits already spent) can be retried after, say, an adjustment."""
@@ -141,7 +152,6 @@ async def _start_admin_action(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         static_summary=summary,
-        result_type=AdminResult,
     )
 
 
