@@ -98,7 +98,7 @@ class AdminActivities:
         assert request is not None
         await self.audit.record(
             workflow_id=step.workflow_id,
-            run_id=activity.info().workflow_run_id,
+            run_id=activity.info().workflow_run_id or "",  # always set: these run in a workflow
             admin_id=request.admin_id,
             action=action,
             target=target,

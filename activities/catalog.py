@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from catalog import Catalog, UnknownModel, ValidationFailed
 from contracts import activities as contract
 from contracts.activities import implements
@@ -53,7 +55,7 @@ class CatalogActivities:
         return ValidatedGeneration(ok=False, errors=list(errors))
 
     async def _record(
-        self, data: ValidateInput, format_id: str, inputs: dict, price: int, free: bool
+        self, data: ValidateInput, format_id: str, inputs: dict[str, Any], price: int, free: bool
     ) -> None:
         # The row backs the workflow id for good: Temporal forgets closed workflows after retention.
         request = data.request

@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -35,12 +35,24 @@ log = logging.getLogger(__name__)
 
 KEY_REFUSED = (401, 403)  # the key itself (revoked, forbidden), not the request
 SCHEMA_REFUSED = 422  # on create: inputs the catalog accepted are invalid for KIE (its schema changed)
-_STATES = {TaskState.IN_PROGRESS: "in_progress", TaskState.SUCCEEDED: "succeeded", TaskState.FAILED: "failed"}
+_STATES: dict[TaskState, Literal["in_progress", "succeeded", "failed"]] = {
+    TaskState.IN_PROGRESS: "in_progress",
+    TaskState.SUCCEEDED: "succeeded",
+    TaskState.FAILED: "failed",
+}
+# ResultFile.media_type for each of the adapter's media types (the same words).
+ResultMedia = Literal["image", "video", "audio", "unknown"]
+_MEDIA_TYPES: dict[MediaType, ResultMedia] = {
+    MediaType.IMAGE: "image",
+    MediaType.VIDEO: "video",
+    MediaType.AUDIO: "audio",
+    MediaType.UNKNOWN: "unknown",
+}
 
 
 def transient_failure(err: KieError) -> ApplicationError:
     """A retryable activity failure; KIE's or the HTTP layer's retry-after is honoured exactly."""
-    delay = timedelta(seconds=err.retry_after) if getattr(err, "retry_after", None) else None
+    delay = timedelta(seconds=err.retry_after) if err.retry_after else None
     return ApplicationError(str(err), type="KieTransient", next_retry_delay=delay)
 
 
@@ -312,7 +324,7 @@ def _parent_tasks(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
     return found
 
 
-def _media_type(file: KieResultFile) -> str:
+def _media_type(file: KieResultFile) -> ResultMedia:
     """The adapter's reading (family or model output), else what the URL's extension says."""
     media = file.media_type if file.media_type is not MediaType.UNKNOWN else media_from_url(file.url)
-    return media.value
+    return _MEDIA_TYPES[media]

@@ -11,6 +11,15 @@ from contracts import activities as contract
 from contracts.activities import implements
 from contracts.models import HoldInput, HoldOutcome, Outcome, Reason, SettleInput, Stage
 from db import Generations, HoldClosed, InsufficientCredits, Ledger
+from db.generations import FinalStatus
+
+# The generation's row records each outcome under the same word.
+_FINAL_STATUS: dict[Outcome, FinalStatus] = {
+    Outcome.SUCCEEDED: "succeeded",
+    Outcome.FAILED: "failed",
+    Outcome.CANCELLED: "cancelled",
+    Outcome.REJECTED: "rejected",
+}
 
 
 def hold_key(generation_id: str) -> str:
@@ -80,7 +89,7 @@ class LedgerActivities:
         await self._record(data)
 
     async def _record(self, data: SettleInput) -> None:
-        status = data.outcome.value
+        status = _FINAL_STATUS[data.outcome]
         stage = {
             Outcome.SUCCEEDED: Stage.DELIVERING,
             Outcome.CANCELLED: Stage.CANCELLED,

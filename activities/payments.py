@@ -7,6 +7,7 @@ Only PostgreSQL here; what calls Telegram (notices, getStarTransactions, refundS
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from temporalio import activity
 
@@ -165,10 +166,10 @@ class PaymentActivities:
         await self._audit(step, "refused", {"why": "Telegram refused the refund"})
         return AdminResult(outcome="refused")
 
-    async def _audit(self, step: RefundTopUpStep, outcome: str, details: dict) -> None:
+    async def _audit(self, step: RefundTopUpStep, outcome: str, details: dict[str, Any]) -> None:
         await self.audit.record(
             workflow_id=step.workflow_id,
-            run_id=activity.info().workflow_run_id,
+            run_id=activity.info().workflow_run_id or "",  # always set: these run in a workflow
             admin_id=step.request.admin_id,
             action="refund_topup",
             target=step.request.charge_id,
