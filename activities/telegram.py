@@ -8,7 +8,8 @@ Error classes follow Telegram's: 429 waits exactly ``retry_after``; 403 means th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 from aiogram import Bot
@@ -45,6 +46,8 @@ from genflow.translations import N_
 from genflow.wait_text import queue_text
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024
 FILE_UPLOAD_LIMIT = 50 * 1024 * 1024
@@ -218,7 +221,9 @@ class TelegramActivities:
         message = await self.bot.send_message(chat_id, text)
         return f"link:{message.message_id}", "link"
 
-    async def _send(self, chat_id: int, media_type: str, media: str | BufferedInputFile, caption: str | None):
+    async def _send(
+        self, chat_id: int, media_type: str, media: str | BufferedInputFile, caption: str | None
+    ) -> Message:
         if media_type == "image":
             return await self.bot.send_photo(chat_id, media, caption=caption)
         if media_type == "video":
@@ -260,7 +265,7 @@ class TelegramActivities:
         except Exception:  # the result is delivered; a stale status message is cosmetic
             log.debug("status message not deleted", exc_info=True)
 
-    async def _call(self, coro):
+    async def _call(self, coro: Awaitable[T]) -> T:
         """Map aiogram's errors onto Temporal's retry semantics."""
         try:
             with retryable_telegram_errors():
