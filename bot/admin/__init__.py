@@ -27,6 +27,8 @@ the workflow again and it answers "already done" (the ledger's keys keep every m
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router
 from aiogram.filters import Command, Filter
 from aiogram.types import TelegramObject
@@ -48,7 +50,7 @@ def router() -> Router:
     r.message.filter(IsAdmin())
     r.callback_query.filter(IsAdmin())
     r.message.register(commands.admin_command, Command("admin"))
-    on = {
+    on: dict[AdminOp, Callable[..., Awaitable[object]]] = {
         AdminOp.PANEL: panel.panel,
         AdminOp.STUCK: panel.stuck,
         AdminOp.DRIFT: panel.catalog_drift,

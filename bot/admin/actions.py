@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Literal
+from typing import Any, Literal
 
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field
@@ -54,7 +54,7 @@ async def run(
 ) -> tuple[str, AdminResult | None, str | None]:
     """Start (or attach to) the action's workflow; its id, its result (None: still running) or a failure."""
     client, queue = services.temporal, services.task_queue
-    handle: WorkflowHandle
+    handle: WorkflowHandle[Any, AdminResult]
     if action.kind == "adjust":
         adjust = AdjustCreditsRequest(
             admin_id=admin_id,

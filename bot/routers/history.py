@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -99,7 +100,12 @@ async def _send(bot: Bot, chat_id: int, file_id: str, media_type: str, url: str 
     if file_id.startswith(("link:", "message:")):
         text = _("Your file: {url}").format(url=url or "—")
         return await bot.send_message(chat_id, text, reply_markup=keyboards.home())
-    send = {"image": bot.send_photo, "video": bot.send_video, "audio": bot.send_audio}.get(media_type)
+    senders: dict[str, Callable[..., Awaitable[Message]]] = {
+        "image": bot.send_photo,
+        "video": bot.send_video,
+        "audio": bot.send_audio,
+    }
+    send = senders.get(media_type)
     if send is not None:
         try:
             return await send(chat_id, file_id, reply_markup=keyboards.home())
