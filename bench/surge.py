@@ -25,9 +25,10 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.harness import Harness, percentile
+from bench.stats import percentile
 from contracts.models import GenerationRequest
 from genflow.stack import SIMULATED_BOT_TOKEN
+from testkit.harness import Harness
 from workflows.starter import start_generation
 
 MODEL = "google/nano-banana"

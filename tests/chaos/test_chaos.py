@@ -3,7 +3,7 @@ a surge of 30 more with one of the two KIE keys revoked in the middle of it, and
 the bot with every successful payment delivered three times.
 
 The full run (300 generations, three kills, a PostgreSQL restart) is `make chaos`; both run the same code and
-the same checks (bench/chaos.py) on a stack of their own. Seeded: the simulators draw every fault from fixed
+the same checks (testkit/chaos/) on a stack of their own. Seeded: the simulators draw every fault from fixed
 seeds, and the kill waits for a moment with no activity running, so its cost is a replay, never an activity
 timeout.
 """
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench.chaos import CHAOS_ENV, ChaosPlan, failed, run_chaos
-from bench.harness import Harness
+from testkit.chaos import CHAOS_ENV, ChaosPlan, run_chaos
+from testkit.checks import failed
+from testkit.harness import Harness
 from tests.fixtures.postgres import create_database
 
 PLAN = ChaosPlan(

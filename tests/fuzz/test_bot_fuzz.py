@@ -1,7 +1,7 @@
 """A short bot fuzz inside `make test`: the real bot process, a few hundred random updates at every form step,
 every update that expects an answer answered, nothing raised, no money moved by forged payments.
 
-`make chaos` runs the same fuzzer with a few thousand updates (bench/fuzz_bot.py). A stack of its own (the
+`make chaos` runs the same fuzzer with a few thousand updates (testkit/bot_fuzz/). A stack of its own (the
 bot must be the simulator's only poller, with an admin configured) on a fresh database of the session's
 PostgreSQL.
 """
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fuzz_bot import ADMIN_ID, REQUIRED_STEPS, BotFuzzPlan, run_bot_fuzz
-from bench.harness import Harness
+from testkit.bot_fuzz import ADMIN_ID, REQUIRED_STEPS, BotFuzzPlan, run_bot_fuzz
+from testkit.harness import Harness
 from tests.fixtures.postgres import create_database
 
-PLAN = BotFuzzPlan(updates=400, users=14, seed=31, real_payments=2, rss_margin_mb=25.0)
+# 480 updates: reaching a model past its format's shortlist costs a "More" page or three.
+PLAN = BotFuzzPlan(updates=480, users=14, seed=31, real_payments=2, rss_margin_mb=25.0)
 CATEGORIES = {
     "text",
     "media",

@@ -1,15 +1,15 @@
 """A short webhook fuzz inside `make test`: 500 hostile requests, no signal, no 5xx, the process unharmed.
 
-`make chaos` runs the same generator with 5,000 requests (bench/fuzz.py). The bot's fuzz is
-tests/fuzz/test_bot_fuzz.py (bench/fuzz_bot.py).
+`make chaos` runs the same generator with 5,000 requests (testkit/webhook_fuzz/). The bot's fuzz is
+tests/fuzz/test_bot_fuzz.py (testkit/bot_fuzz/).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.fuzz import FuzzPlan, FuzzReport, run_fuzz
-from bench.harness import Harness
+from testkit.harness import Harness
+from testkit.webhook_fuzz import FuzzPlan, FuzzReport, run_fuzz
 from tests.fixtures.system import System
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import buttons
 from catalog import get_catalog
 from contracts.buttons import (
     FormAction,
@@ -34,6 +33,7 @@ from contracts.models import Outcome
 from db import KieKeys
 from genflow.stack import Ports, Stack, simulated_settings
 from kie.accounts import key_id
+from testkit.keyboards import buttons
 from tests.fixtures.buttons import matches
 from tests.fixtures.postgres import create_database
 from tests.fixtures.system import System, finished, running_system

@@ -1,0 +1,46 @@
+"""What the benchmarks send, and how much of it: the model, the sizes, KIE's callback, concurrent starts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+MODEL = "google/nano-banana"  # Market text-to-image: the commonest generation, one file, 4 credits
+
+
+@dataclass
+class Sizes:
+    latency_runs: int = 50
+    throughput_generations: int = 1000
+    webhook_callbacks: int = 2000
+    webhook_concurrency: int = 100
+    memory_generations: int = 2000
+    start_concurrency: int = 50
+    surge_scale: float = 1.0  # the surge row's size: 1.0 is 1,000 requests from 200 users
+    surge_keys: tuple[int, ...] = (1, 3)  # KIE keys of each surge run
+
+
+def market_callback(task_id: str) -> dict[str, Any]:
+    """A Market success callback as KIE sends it (the webhook reads only the task id)."""
+    return {
+        "code": 200,
+        "msg": "Playground task completed successfully.",
+        "data": {"taskId": task_id, "state": "success", "model": MODEL, "callbackType": None},
+    }
+
+
+async def start_many(count: int, concurrency: int, start) -> list[Any]:
+    """``start(i)`` for i in range(count), at most ``concurrency`` at once; returns what each returned."""
+    results: list[Any] = [None] * count
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            results[i] = await start(i)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results
