@@ -12,7 +12,8 @@ import aiohttp
 
 from bench.processes import child_process
 from bench.stats import summary_ms
-from bench.workload import Sizes, market_callback, start_many
+from bench.workload import MODEL, Sizes, market_callback, start_many
+from db import Generations
 from genflow.embedded import free_port
 from testkit.harness import Harness
 
@@ -28,6 +29,18 @@ async def webhook(h: Harness, sizes: Sizes) -> dict[str, Any]:
     targets = [f"gen-{900_000_000 + i}-sink{uuid.uuid4().hex[:8]}" for i in range(max(1, n // 5))]
 
     async def start_sink(i: int) -> None:
+        # The webhook signals only generations it has a row for (404 otherwise), as the bot's would have.
+        await Generations(h.pool).create(
+            targets[i],
+            user_id=900_000_000 + i,
+            chat_id=900_000_000 + i,
+            model_id=MODEL,
+            format="text-to-image",
+            inputs={"prompt": "sink"},
+            price=0,
+            free=True,
+            language="en",
+        )
         await h.client.start_workflow(
             "GenerationWorkflow", {}, id=targets[i], task_queue="bench-sink-no-worker"
         )
