@@ -19,6 +19,7 @@ from typing import Any
 from bench.fuzz_bot import print_report
 from bench.results import machine, write_results
 from testkit import bot_fuzz, webhook_fuzz
+from testkit.bot_fuzz import BotFuzzPlan
 from testkit.chaos import CHAOS_ENV, ChaosPlan, run_chaos
 from testkit.checks import Check, failed, print_checks
 from testkit.harness import Harness
@@ -32,6 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--payments", type=int, default=30, help="Stars top-ups through the bot (0: none)")
     parser.add_argument("--fuzz-requests", type=int, default=5000, help="0 skips the webhook fuzz")
     parser.add_argument("--bot-fuzz-updates", type=int, default=3000, help="0 skips the bot fuzz")
+    parser.add_argument(
+        "--bot-fuzz-users",
+        type=int,
+        default=BotFuzzPlan.users,
+        help="each needs a few dozen updates to walk deep",
+    )
     args = parser.parse_args(argv)
     code = asyncio.run(_main(args))
     sys.stdout.flush()
@@ -93,7 +100,7 @@ async def _main(args: argparse.Namespace) -> int:
             print(f"  statuses: {report.statuses}")
         bot_checks: list[Check] = []
         if args.bot_fuzz_updates:
-            bot_plan = bot_fuzz.BotFuzzPlan(updates=args.bot_fuzz_updates, seed=args.seed)
+            bot_plan = BotFuzzPlan(updates=args.bot_fuzz_updates, users=args.bot_fuzz_users, seed=args.seed)
             bot_report = await bot_fuzz.run_bot_fuzz(h, bot_plan, say=say)
             bot_checks = bot_report.checks
             payload["bot_fuzz"] = {"plan": asdict(bot_plan), **asdict(bot_report)}

@@ -35,9 +35,10 @@ class Postgres:
         self.down_since = None
 
     def restart(self, down_seconds: float = 2.0) -> tuple[float, float]:
-        """Stop (fast shutdown: open connections are cut), wait, start; returns the (down, up) wall times."""
-        self.stop()
+        """Stop (fast shutdown: open connections are cut), wait, start; returns the (down, up) wall times,
+        down from the moment the shutdown began (clients see it from then on)."""
         down = time.time()
+        self.stop()
         time.sleep(down_seconds)
         self.start()
         return down, time.time()

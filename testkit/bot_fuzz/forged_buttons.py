@@ -148,5 +148,4 @@ FORGED_ADMIN = [
     "adm:ok",
     "adm:stuck::",
     "adm:panel::",
-    "adm:drift::",
 ]

@@ -111,11 +111,11 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
         )
     )
 
-    # 7. the webhook never answered 5xx, except 503 while Temporal was down
+    # 7. the webhook never answered 5xx, except 503 while Temporal or PostgreSQL was down
     hooks = await webhook_answers(h, run)
     checks.append(
         passed_if(
-            "webhook never answered 5xx (503 only while Temporal down)",
+            "webhook never answered 5xx (503 only while Temporal or PostgreSQL down)",
             not hooks["bad"],
             f"{hooks['attempts']} callback attempts: {hooks['by_status']}; "
             f"{len(hooks['bad'])} violation(s){' e.g. ' + str(hooks['bad'][:2]) if hooks['bad'] else ''}",
