@@ -12,7 +12,7 @@ import pytest
 
 from kie.client import KieClient, retry_after_seconds
 from kie.errors import KieError, KieNetworkError, Kind
-from tests.kie.client.stub import API_KEY, Reply, Stub, make_client
+from tests.kie.stub_server import API_KEY, Reply, Stub, make_client
 from tests.kie.support import GROK_IMAGE, NANO_BANANA_PRO, load
 
 

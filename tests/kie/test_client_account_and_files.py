@@ -11,7 +11,7 @@ import pytest
 
 from kie.client import KieClient
 from kie.errors import KieError, KieParseError
-from tests.kie.client.stub import API_KEY, Reply, Stub, make_client
+from tests.kie.stub_server import API_KEY, Reply, Stub, make_client
 from tests.kie.support import load
 
 

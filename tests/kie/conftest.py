@@ -1,4 +1,4 @@
-"""The stub KIE server, an HTTP session and a KieClient on it, for every KieClient test."""
+"""A stub KIE server, an HTTP session and a KieClient on it, for the KieClient tests (test_client_*)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from kie.client import KieClient
-from tests.kie.client.stub import Stub, make_client
+from tests.kie.stub_server import Stub, make_client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from kie.client import KieClient
 from kie.errors import KieError, KieParseError, Kind
 from kie.models import MediaType, ResultFile, TaskState, TaskStatus
-from tests.kie.client.stub import API_KEY, Reply, Stub
+from tests.kie.stub_server import API_KEY, Reply, Stub
 from tests.kie.support import GROK_IMAGE, NANO_BANANA_PRO, VEO, load
 from tests.kie.upgrades import SUNO_EXTEND, VEO_4K, VEO_1080P
 
