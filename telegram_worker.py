@@ -25,6 +25,7 @@ from activities.kie import SubmitLimits
 from activities.media import MediaActivities
 from activities.notices import NoticeActivities
 from activities.operations import OperationsActivities
+from activities.recipe_messages import RecipeMessages
 from activities.stars import StarsActivities
 from activities.telegram import TelegramActivities
 from catalog import get_catalog
@@ -73,6 +74,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 stars.find_uncredited_star_payments,
                 stars.refund_stars,
                 operations.check_kie_credits,
+                RecipeMessages(bot, catalog).notify_recipe,
             ],
             max_task_queue_activities_per_second=settings.telegram_rate_limit_per_second,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

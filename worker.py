@@ -32,6 +32,7 @@ from activities.ledger import LedgerActivities
 from activities.pacing import set_submit_rate
 from activities.payments import PaymentActivities
 from activities.queue import QueueActivities, QueuePolicy
+from activities.recipes import RecipeActivities
 from billing import load_packages
 from catalog import get_catalog
 from contracts.queues import kie_task_queue
@@ -53,6 +54,7 @@ from workflows.alerts import AdminAlertWorkflow
 from workflows.generation import GenerationWorkflow
 from workflows.kie_credits import KieCreditsWorkflow
 from workflows.payments import ReconcileStarsWorkflow, TopUpWorkflow
+from workflows.recipe import RecipeWorkflow
 from workflows.schedules import ensure_kie_credits_schedule, ensure_reconcile_schedule
 
 __all__ = ["GRACEFUL_SHUTDOWN", "WORKFLOWS", "ActivityContextFilter", "main", "workers"]
@@ -66,6 +68,7 @@ WORKFLOWS = [
     RefundGenerationWorkflow,
     RefundTopUpWorkflow,
     AdminAlertWorkflow,
+    RecipeWorkflow,
 ]
 
 log = logging.getLogger("worker")
@@ -127,6 +130,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
             order_secret=settings.callback_secret.get_secret_value(),
         )
         admin = AdminActivities(ledger, generations, audit)
+        recipes = RecipeActivities(catalog, ledger)
         main = Worker(
             client,
             task_queue=settings.temporal_task_queue,
@@ -145,6 +149,9 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 payments.cancel_topup_refund,
                 admin.adjust_credits,
                 admin.refund_generation,
+                recipes.price_recipe,
+                recipes.hold_recipe,
+                recipes.release_recipe,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )

@@ -31,8 +31,10 @@ class CatalogActivities:
             problems = [InputProblem(field=e.field, rule=e.rule, limits=e.limits) for e in failed.errors]
             return await self._rejected(data, spec.format, *problems)
         price = self.catalog.price(spec.id, inputs)
+        # A recipe's step was priced and held by the recipe: its hold is this generation's, at that price.
+        credits = request.prepaid if request.prepaid is not None and not price.free else price.credits
         fmt = self.catalog.format(spec.format)
-        await self._record(data, spec.format, inputs, price.credits, price.free)
+        await self._record(data, spec.format, inputs, credits, price.free)
         await self.generations.set_stage(data.generation_id, Stage.HOLDING.value, status="running")
         present_media = [f for f in spec.media_inputs if inputs.get(f)]
         return ValidatedGeneration(
@@ -42,7 +44,7 @@ class CatalogActivities:
             output=spec.output,
             inputs=inputs,
             media_fields=present_media,
-            price=price.credits,
+            price=credits,
             free=price.free,
             free_daily_allowance=price.free_daily_allowance,
             deadline_seconds=fmt.deadline_seconds,
@@ -70,4 +72,6 @@ class CatalogActivities:
             free=free,
             language=request.language,
             status_message_id=request.status_message_id,
+            parent_id=request.parent_id,
+            chain_id=request.chain_id,
         )

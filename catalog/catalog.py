@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from catalog.after import FollowUpSpec, RecipeSpec, takes
 from catalog.errors import FieldError, UnknownFormat, UnknownModel, ValidationFailed
 from catalog.media import accept_limits
 from catalog.media import check_media as check_media_file
@@ -18,8 +19,16 @@ class Catalog:
     """Read-only after construction; build it with ``load_catalog()`` or use the shared ``get_catalog()``."""
 
     def __init__(
-        self, models: Iterable[ModelSpec], formats: Iterable[FormatSpec], prices: Mapping[str, PriceRule]
+        self,
+        models: Iterable[ModelSpec],
+        formats: Iterable[FormatSpec],
+        prices: Mapping[str, PriceRule],
+        *,
+        followups: Iterable[FollowUpSpec] = (),
+        recipes: Iterable[RecipeSpec] = (),
     ) -> None:
+        self.followups: list[FollowUpSpec] = list(followups)
+        self.recipes: dict[str, RecipeSpec] = {recipe.id: recipe for recipe in recipes}
         self.formats: list[FormatSpec] = list(formats)
         self.models: dict[str, ModelSpec] = {model.id: model for model in models}
         self._formats = {fmt.id: fmt for fmt in self.formats}
@@ -142,6 +151,33 @@ class Catalog:
         """Typical generation time for the model card: the model's own, else its format's."""
         model = self.get(model_id)
         return model.usual_seconds or self.format(model.format).usual_seconds
+
+    # --- after a result: follow-ups and recipes --------------------------------------------------------
+
+    def followups_for(self, model_id: str) -> list[tuple[FollowUpSpec, list[ModelSpec]]]:
+        """The follow-up buttons for a result of ``model_id``, each with its enabled models that take the
+        result (groups without any are left out)."""
+        kind = self.get(model_id).output
+        found = []
+        for group in self.followups:
+            if group.from_ != kind:
+                continue
+            named = [self.models[m] for m in group.models]
+            listed = [m for f in group.formats for m in self.by_format(f)]
+            usable = [m for m in [*named, *listed] if m.enabled and takes(m, kind) and m.id != model_id]
+            if usable:
+                found.append((group, list({m.id: m for m in usable}.values())))
+        return found
+
+    def upgrades_of(self, model_id: str) -> list[ModelSpec]:
+        """Enabled follow-ups on the task of a result of ``model_id`` (Veo 1080p/4K, extends)."""
+        return [m for m in self.models.values() if m.enabled and model_id in m.upgrade_of]
+
+    def recipe(self, recipe_id: str) -> RecipeSpec:
+        try:
+            return self.recipes[recipe_id]
+        except KeyError:
+            raise UnknownModel(recipe_id) from None
 
     def describe_price_rules(self, model_id: str, lang: str) -> str:
         """The model's price list for its card, e.g. "1K/2K — 18, 4K — 24 credits"."""

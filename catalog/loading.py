@@ -18,6 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from catalog.after import (
+    FollowUpSpec,
+    RecipeSpec,
+    check_followups,
+    check_recipe,
+    previous_placeholder,
+)
 from catalog.catalog import Catalog
 from catalog.errors import CatalogDataError, ValidationFailed
 from catalog.pricing import PriceRule, check_price_rule, compute_price
@@ -60,11 +67,18 @@ def load_catalog(data_dir: DataDir | None = None, *, prices_path: DataDir | None
     problems.extend(_check_unique("model code", [model.code for model in models]))
     problems.extend(_check_unique("format id", [fmt.id for fmt in formats]))
     problems.extend(_check_prices(models, prices))
+    by_id = {model.id: model for model in models}
+    followups = _load_list(root / "followups.toml", "followups", FollowUpSpec, problems)
+    problems.extend(check_followups(followups, by_id, set(format_order)))
+    recipes = _load_list(root / "recipes.toml", "recipes", RecipeSpec, problems)
+    for recipe in recipes:
+        found = check_recipe(recipe, by_id)
+        problems.extend(found or _check_recipe_examples(recipe, by_id, prices))
     if problems:
         raise CatalogDataError(problems)
 
     models.sort(key=lambda m: (format_order[m.format], m.position, m.id))
-    return Catalog(models, formats, prices)
+    return Catalog(models, formats, prices, followups=followups, recipes=recipes)
 
 
 def _load_formats(path: DataDir, problems: list[str]) -> list[FormatSpec]:
@@ -92,6 +106,38 @@ def _load_models(directory: DataDir, problems: list[str]) -> list[ModelSpec]:
     if not files:
         problems.append("models/: no model files")
     return models
+
+
+def _load_list(path: DataDir, key: str, spec: type[Any], problems: list[str]) -> list[Any]:
+    """The ``[[key]]`` tables of an optional TOML file, each validated as ``spec``."""
+    if not path.is_file():
+        return []
+    items = []
+    for index, raw in enumerate(_read_toml(path, problems).get(key, [])):
+        try:
+            items.append(spec.model_validate(raw))
+        except ValidationError as error:
+            problems.append(f"{path.name}, #{index + 1}: {_short(error)}")
+    return items
+
+
+def _check_recipe_examples(
+    recipe: RecipeSpec, models: dict[str, ModelSpec], prices: dict[str, PriceRule]
+) -> list[str]:
+    """Each step with the recipe's example answers validates and has a price."""
+    problems = []
+    for index, step in enumerate(recipe.steps):
+        model, rule = models[step.model], prices.get(step.model)
+        if rule is None:
+            continue  # the missing price is reported on its own
+        inputs = recipe.step_inputs(index, step.example)
+        if step.from_previous:
+            inputs[step.from_previous] = previous_placeholder(model, step.from_previous)
+        try:
+            compute_price(rule, model, validate_inputs(model, inputs))
+        except ValidationFailed as failed:
+            problems += [f"recipes.toml, {recipe.id}, step {index + 1}: {m}" for m in failed.messages("en")]
+    return problems
 
 
 def _load_prices(path: DataDir, problems: list[str]) -> dict[str, PriceRule]:

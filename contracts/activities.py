@@ -47,6 +47,14 @@ from contracts.money import (
     TopUpResult,
 )
 from contracts.queues import Queue
+from contracts.recipes import (
+    HoldAllInput,
+    HoldAllOutcome,
+    PriceInput,
+    RecipeNotice,
+    RecipePrice,
+    ReleaseInput,
+)
 
 # ---- main queue: PostgreSQL and KIE's status endpoint (the first six run as local activities) -----------
 
@@ -103,6 +111,18 @@ async def adjust_credits(data: AdminStep) -> AdminResult: ...
 async def refund_generation(data: AdminStep) -> AdminResult: ...
 
 
+@activity.defn
+async def price_recipe(data: PriceInput) -> RecipePrice: ...
+
+
+@activity.defn
+async def hold_recipe(data: HoldAllInput) -> HoldAllOutcome: ...
+
+
+@activity.defn
+async def release_recipe(data: ReleaseInput) -> None: ...
+
+
 # ---- <queue>-kie: KIE submits, fair per user and paced at the KIE keys' limit -----------------------------
 
 
@@ -149,6 +169,10 @@ async def find_uncredited_star_payments(data: ReconcileInput) -> list[StarPaymen
 async def refund_stars(data: RefundTopUpStep) -> None: ...
 
 
+@activity.defn
+async def notify_recipe(data: RecipeNotice) -> None: ...
+
+
 SERVED_ON: dict[Callable[..., Awaitable[Any]], Queue] = {
     **dict.fromkeys(
         (
@@ -165,6 +189,9 @@ SERVED_ON: dict[Callable[..., Awaitable[Any]], Queue] = {
             cancel_topup_refund,
             adjust_credits,
             refund_generation,
+            price_recipe,
+            hold_recipe,
+            release_recipe,
         ),
         Queue.MAIN,
     ),
@@ -180,6 +207,7 @@ SERVED_ON: dict[Callable[..., Awaitable[Any]], Queue] = {
             check_kie_credits,
             find_uncredited_star_payments,
             refund_stars,
+            notify_recipe,
         ),
         Queue.TELEGRAM,
     ),

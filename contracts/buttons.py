@@ -33,6 +33,8 @@ class MenuTarget(StrEnum):
     LANGUAGE = "lang"
     INVITE = "invite"
     TOP_UP = "topup"
+    RECIPES = "recipes"
+    FAVOURITES = "favs"
 
 
 class Menu(CallbackData, prefix="menu"):
@@ -103,6 +105,33 @@ class GenerationAction(CallbackData, prefix="gen"):
 
     op: GenerationOp
     key: str = RequestKey
+
+
+class FollowOp(StrEnum):
+    GROUP = "g"  # the models of follow-up group <ref>
+    USE = "u"  # model <ref>'s form, with the result filled in
+    REROLL = "r"  # the same inputs, a new seed
+    MORE = "m"  # several more like it at once
+    FAVOURITE = "f"  # keep it among favourites (or not)
+
+
+class FollowUp(CallbackData, prefix="fu"):
+    """A button under a delivered result: what to do next with it (``key``: the result's generation)."""
+
+    key: str = RequestKey
+    op: FollowOp
+    ref: str = Field(default="", max_length=20)  # a follow-up group id or a model code
+
+
+class RecipeOp(StrEnum):
+    SHOW = "s"  # the recipe's card
+    START = "go"  # start its form
+    CANCEL = "x"  # cancel the running recipe (the running step finishes)
+
+
+class RecipeAction(CallbackData, prefix="rc"):
+    op: RecipeOp
+    ref: str = Field(default="", max_length=48)  # the recipe id, or the running recipe's request key
 
 
 class AdminOp(StrEnum):

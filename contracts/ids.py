@@ -47,6 +47,15 @@ def is_generation_of(text: str, user_id: int) -> bool:
     return parsed is not None and parsed.user_id == user_id
 
 
+def recipe_id(user_id: int, request_key: str) -> str:
+    """A recipe's workflow: ``recipe-<user>-<key>``; its steps are generations ``gen-<user>-<key>_s<n>``."""
+    return f"recipe-{user_id}-{request_key}"
+
+
+def recipe_step_id(user_id: int, request_key: str, step: int) -> str:
+    return generation_id(user_id, f"{request_key}_s{step + 1}")
+
+
 def topup_id(charge_id: str) -> str:
     """One workflow per Telegram payment charge: every copy of ``successful_payment`` lands on it."""
     return f"topup-{charge_id}"

@@ -5,6 +5,7 @@ Media bytes never appear here: only Telegram file ids and URLs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -64,6 +65,13 @@ class GenerationRequest(BaseModel):
     inputs: dict[str, Any]
     language: Lang = "en"
     status_message_id: int | None = None
+    # A follow-up of an earlier result (animate this image, upscale, extend…): the generation it continues.
+    parent_id: str | None = None
+    # A step of a recipe: the recipe's workflow id. Its credits were held by the recipe (``prepaid``), and
+    # the recipe's own status message tells the user how the steps go (``quiet``: no status message here).
+    chain_id: str | None = None
+    prepaid: int | None = None
+    quiet: bool = False
 
 
 class ResultFile(BaseModel):
@@ -82,6 +90,8 @@ class GenerationResult(BaseModel):
     task_id: str | None = None
     files: list[ResultFile] = Field(default_factory=list)
     delivered: bool = False
+    file_ids: list[str] = Field(default_factory=list)  # Telegram's ids of the delivered files
+    produced_at: datetime | None = None  # when KIE's result was confirmed (its URLs live about a day)
 
 
 class QueuePlace(BaseModel):

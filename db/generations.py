@@ -64,6 +64,9 @@ class GenerationRecord(BaseModel):
     delivery_error: str | None
     status_message_id: int | None
     language: str | None
+    parent_id: str | None = None
+    chain_id: str | None = None
+    favourite: bool = False
     created_at: dt.datetime
     updated_at: dt.datetime
     finished_at: dt.datetime | None
@@ -105,6 +108,8 @@ class Generations:
         free: bool,
         language: str | None,
         status_message_id: int | None = None,
+        parent_id: str | None = None,
+        chain_id: str | None = None,
     ) -> bool:
         """Insert the generation if absent; False if a row with this id already existed (left as is).
 
@@ -119,8 +124,8 @@ class Generations:
             created = await conn.fetchval(
                 """
                 INSERT INTO generations (id, user_id, chat_id, model_id, format, inputs, price, free,
-                                         language, status_message_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                         language, status_message_id, parent_id, chain_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 ON CONFLICT (id) DO NOTHING RETURNING true
                 """,
                 id,
@@ -133,6 +138,8 @@ class Generations:
                 free,
                 language,
                 status_message_id,
+                parent_id,
+                chain_id,
             )
         return bool(created)
 
@@ -250,6 +257,25 @@ class Generations:
         """Newest first."""
         rows = await self._pool.fetch(
             "SELECT * FROM generations WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+            user_id,
+            limit,
+        )
+        return [GenerationRecord(**dict(row)) for row in rows]
+
+    async def set_favourite(self, id: str, user_id: int, favourite: bool) -> bool:
+        """Keep a succeeded generation among the user's favourites (or not); False if it is not theirs."""
+        result: str = await self._pool.execute(
+            "UPDATE generations SET favourite = $3 WHERE id = $1 AND user_id = $2 AND status = 'succeeded'",
+            id,
+            user_id,
+            favourite,
+        )
+        return result != "UPDATE 0"
+
+    async def favourites(self, user_id: int, limit: int = 10) -> list[GenerationRecord]:
+        """Newest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM generations WHERE user_id = $1 AND favourite ORDER BY created_at DESC LIMIT $2",
             user_id,
             limit,
         )

@@ -17,7 +17,7 @@ cannot overdraw. The pool must set the jsonb codec (``db.pool.create_pool`` does
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 import asyncpg
@@ -241,6 +241,34 @@ class Ledger:
             return await append(conn, key, intent, held_delta=amount, generation_id=generation_id)
 
         return await self._run(body)
+
+    async def hold_all(self, user_id: int, holds: Sequence[tuple[str, int, str | None]]) -> list[Movement]:
+        """Several holds at once, all or none: ``(key, amount, generation id)`` each, e.g. every step of a
+        recipe before its first step runs. Keys already held replay (as ``hold`` does); the new ones must fit
+        in what is available together, or nothing is held (``InsufficientCredits`` for their total)."""
+        intents = [
+            (check_key(key), Intent(user_id, "hold", check_amount(amount), key), gid)
+            for key, amount, gid in holds
+        ]
+        async with self._pool.acquire() as conn, conn.transaction():
+            account = await lock_account(conn, user_id)
+            found = {key: await find_entry(conn, key) for key, _intent, _gid in intents}
+            require_available(account, sum(i.amount for key, i, _gid in intents if found[key] is None))
+            movements = []
+            for key, intent, gid in intents:
+                row = found[key]
+                if row is not None:
+                    movements.append(replay(row, intent))
+                    continue
+                await conn.execute(
+                    "INSERT INTO holds (hold_key, user_id, amount, generation_id) VALUES ($1, $2, $3, $4)",
+                    key,
+                    user_id,
+                    intent.amount,
+                    gid,
+                )
+                movements.append(await append(conn, key, intent, held_delta=intent.amount, generation_id=gid))
+            return movements
 
     async def charge(self, *, hold_key: str, key: str) -> Movement:
         """Turn an open hold into a charge: balance -= amount, held -= amount."""

@@ -142,7 +142,7 @@ class GenerationWorkflow:
             request.model_id,
             validated.deadline_seconds,
             add=self._add_task,
-            progressed=self._progressed,
+            progressed=lambda: self._notify(Stage.WAITING),
         )
         if final is None:
             return await self._settle_failure(
@@ -171,7 +171,7 @@ class GenerationWorkflow:
                 price=validated.price,
             )
         )
-        result.delivered = delivery.delivered
+        result.delivered, result.file_ids = delivery.delivered, delivery.file_ids
         self._mark(Stage.DONE, "delivered" if delivery.delivered else f"not delivered: {delivery.failure}")
         return await self._close(result)
 
@@ -283,9 +283,6 @@ class GenerationWorkflow:
         # The first task id goes with the waiting_kie upsert; a later one (a lost answer's) on its own.
         self._timeline.task_found(task_id)
 
-    async def _progressed(self) -> None:
-        await self._notify(Stage.WAITING)
-
     async def _settle(
         self,
         *,
@@ -321,6 +318,7 @@ class GenerationWorkflow:
             charged=success and not self._validated.free,
             task_id=task_id,
             files=files or [],
+            produced_at=workflow.now() if success else None,
         )
 
     async def _settle_failure(
@@ -369,7 +367,7 @@ class GenerationWorkflow:
     ) -> None:
         """Edit the chat's status message. Best effort: a failure here never fails the generation."""
         request = self._request
-        if request is None:
+        if request is None or request.quiet:  # a recipe's step: the recipe's message tells the user
             return
         try:
             await steps.notify(

@@ -20,6 +20,7 @@ from contracts.ids import (
     admin_refund_generation_id,
     admin_refund_topup_id,
     generation_id,
+    recipe_id,
     topup_id,
 )
 from contracts.models import GenerationRequest, GenerationResult, Stage
@@ -32,10 +33,12 @@ from contracts.money import (
     TopUpRequest,
     TopUpResult,
 )
+from contracts.recipes import RecipeRequest, RecipeResult
 from workflows.admin import AdjustCreditsWorkflow, RefundGenerationWorkflow, RefundTopUpWorkflow
 from workflows.alerts import AdminAlertWorkflow
 from workflows.generation import GenerationWorkflow
 from workflows.payments import TopUpWorkflow
+from workflows.recipe import RecipeWorkflow
 
 # The result type of a handle comes from the run method's annotation (the SDK decodes into it), so the
 # calls below pass no result_type.
@@ -172,3 +175,23 @@ async def start_admin_alert(
         )
     except WorkflowAlreadyStartedError:
         return None
+
+
+async def start_recipe(
+    client: Client, request: RecipeRequest, *, task_queue: str
+) -> WorkflowHandle[RecipeWorkflow, RecipeResult]:
+    """Start (or attach to) the recipe for this confirmation: a double tap lands on the same workflow."""
+    workflow_id = recipe_id(request.user_id, request.request_key)
+    try:
+        return await client.start_workflow(
+            RecipeWorkflow.run,
+            request,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"recipe {request.recipe_id} for user {request.user_id}",
+            static_details=" → ".join(f"`{step.model_id}`" for step in request.steps),
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(workflow_id, result_type=RecipeResult)

@@ -341,3 +341,18 @@ def test_errors_are_plain_readable_and_picklable() -> None:
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error) and copy.args == error.args
     assert errors[0].shortfall == 7 and errors[0].args == errors[1].args
+
+
+async def test_hold_all_is_all_or_nothing_and_replays(ledger: Ledger, funded: int) -> None:
+    user = funded  # 100 credits
+    with pytest.raises(InsufficientCredits):
+        await ledger.hold_all(user, [("hold:r-1", 60, "r-1"), ("hold:r-2", 50, "r-2")])
+    assert (await ledger.balance(user)).held == 0  # nothing held: the two did not fit together
+    first = await ledger.hold_all(user, [("hold:r-1", 60, "r-1"), ("hold:r-2", 30, "r-2")])
+    assert [m.replayed for m in first] == [False, False]
+    again = await ledger.hold_all(user, [("hold:r-1", 60, "r-1"), ("hold:r-2", 30, "r-2")])
+    assert [m.replayed for m in again] == [True, True]
+    # A step's own hold with the same key and amount is the recipe's hold: no second one.
+    assert (await ledger.hold(user, 30, key="hold:r-2", generation_id="r-2")).replayed
+    balance = await ledger.balance(user)
+    assert (balance.held, balance.available) == (90, 10)

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
@@ -78,6 +79,7 @@ class FakeWorld:
     status_calls: int = 0
     # Telegram behaviour
     blocked: bool = False
+    deliver_failures: int = 0
     notifications: list[str] = field(default_factory=list)
     deliveries: list[list[str]] = field(default_factory=list)
     outcomes: list[tuple[str, str | None]] = field(default_factory=list)
@@ -255,6 +257,9 @@ class FakeWorld:
 
     @implements(contract.deliver_result)
     async def deliver_result(self, data: DeliverInput) -> DeliveryOutcome:
+        if self.deliver_failures:  # Telegram's flood control, for a while
+            self.deliver_failures -= 1
+            raise ApplicationError("Telegram flood control", next_retry_delay=timedelta(hours=1))
         if self.blocked:
             return DeliveryOutcome(delivered=False, failure="blocked")
         self.deliveries.append([f.url for f in data.files])
