@@ -34,6 +34,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.telegram_errors import retryable_telegram_errors
+from activities.what_next import what_next
 from catalog import Catalog, UnknownModel
 from contracts import activities as contract
 from contracts.activities import implements
@@ -190,7 +191,21 @@ class TelegramActivities:
         await self.generations.set_stage(gid, Stage.DONE.value)
         if data.status_message_id is not None:
             await self._best_effort_delete(data.chat_id, data.status_message_id)
+        if data.offer_follow_ups:
+            await self._offer_follow_ups(data)
         return DeliveryOutcome(delivered=True, file_ids=sent, method=",".join(sorted(set(methods))))
+
+    async def _offer_follow_ups(self, data: DeliverInput) -> None:
+        """The "What next?" buttons under the result. Best effort: the result is delivered either way."""
+        if self.catalog is None or (parsed := parse_generation_id(data.generation_id)) is None:
+            return
+        markup = what_next(self.catalog, data.model_id, parsed.request_key, data.language)
+        if markup is None:
+            return
+        try:
+            await self.bot.send_message(data.chat_id, _("✨ What next?", data.language), reply_markup=markup)
+        except Exception:  # a failed offer must not send the result again on a retry
+            log.info("follow-ups not offered", extra={"workflow_id": data.generation_id}, exc_info=True)
 
     async def _send_one(
         self, chat_id: int, file: ResultFile, caption: str | None, lang: str, *, beat: Callable[[], None]

@@ -8,6 +8,7 @@ validates them, so the bot and the workflow agree on what is valid.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
@@ -16,7 +17,9 @@ from typing import Any, Literal
 from aiogram.types import Message
 
 from catalog import Catalog, FieldError, InputSpec, ModelSpec, ValidationFailed
+from catalog.after import takes
 from catalog.messages import format_value
+from db import GenerationRecord
 
 FieldKind = Literal["media", "choice", "boolean", "number", "json", "text"]
 TelegramMediaKind = Literal["photo", "document", "video", "video_note", "animation", "audio", "voice"]
@@ -41,6 +44,8 @@ class Form:
     asking: str | None = None  # the input the next message answers
     page: int = 0  # page of the choice buttons being shown
     key: str | None = None  # request key of the confirmation card on screen
+    parent: str | None = None  # a follow-up: the generation whose result it continues
+    copies: int = 1  # "more like this": this many generations at once
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,8 +61,34 @@ class Form:
             return None
 
 
-def new_form(model_id: str, values: dict[str, Any] | None = None) -> Form:
-    return Form(fid=secrets.token_hex(3), model_id=model_id, values=dict(values or {}))
+def new_form(
+    model_id: str, values: dict[str, Any] | None = None, *, parent: str | None = None, copies: int = 1
+) -> Form:
+    return Form(
+        fid=secrets.token_hex(3), model_id=model_id, values=dict(values or {}), parent=parent, copies=copies
+    )
+
+
+SEED = "seed"  # the input a model's randomness is seeded with, where it has one
+MAX_SEED = 2**31 - 1
+
+
+def new_seed(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """The same inputs with a new random seed, for models that take one (a re-roll, another variant)."""
+    field = spec.user_inputs.get(SEED)
+    if field is None:
+        return dict(values)
+    top = int(field.maximum) if field.maximum is not None else MAX_SEED
+    low = int(field.minimum) if field.minimum is not None else 0
+    return {**values, SEED: secrets.randbelow(top - low + 1) + low}
+
+
+def copies(spec: ModelSpec, form: Form, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The generations a confirmed card starts: its key and inputs, and for "more like this" a copy per
+    variant (``<key>-2``…), each with its own seed where the model takes one."""
+    if form.copies <= 1:
+        return [(key, form.values)]
+    return [(key if n == 1 else f"{key}-{n}", new_seed(spec, form.values)) for n in range(1, form.copies + 1)]
 
 
 def new_request_key() -> str:
@@ -227,3 +258,27 @@ def show_value(spec: InputSpec, value: Any, lang: str, limit: int = 40) -> str |
     if isinstance(value, (list, dict)):
         return shorten(json.dumps(value, ensure_ascii=False), limit)
     return shorten(format_value(value, lang), limit)
+
+
+# KIE's result URLs live about a day: an older result goes to the next model from Telegram (by file id).
+RESULT_URL_FRESH = dt.timedelta(hours=12)
+
+
+def follow_up_values(spec: ModelSpec, parent: GenerationRecord, now: dt.datetime) -> dict[str, Any] | None:
+    """The form values a follow-up of ``parent`` starts with: its KIE task for a follow-up on the task
+    (an upgrade, an extend), else its result in the model's media input of that kind (KIE's URL while it
+    is fresh, else the file as Telegram keeps it). None when the model takes nothing of the result."""
+    result = parent.result if isinstance(parent.result, dict) else {}
+    files = [f for f in result.get("files") or [] if isinstance(f, dict) and f.get("url")]
+    for name, input_spec in spec.user_inputs.items():
+        if input_spec.task_id and result.get("task_id"):
+            return {name: result["task_id"]}
+    media = takes(spec, str(files[0].get("media_type"))) if files else None
+    if media is None:
+        return None
+    file = str(files[0]["url"])
+    file_ids = parent.telegram_file_ids if isinstance(parent.telegram_file_ids, list) else []
+    sent = next((str(i) for i in file_ids if not str(i).startswith(("link:", "message:"))), None)
+    if sent and (parent.finished_at is None or now - parent.finished_at > RESULT_URL_FRESH):
+        file = sent
+    return {media: [file] if spec.inputs[media].type == "array" else file}

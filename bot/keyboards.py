@@ -41,7 +41,10 @@ def main_menu() -> InlineKeyboardMarkup:
                 menu_button(_("💳 Top up"), MenuTarget.TOP_UP),
             ],
             [menu_button(_("🗂 History"), MenuTarget.HISTORY), menu_button(_("❓ Help"), MenuTarget.HELP)],
-            [menu_button(_("🌐 Language"), MenuTarget.LANGUAGE)],
+            [
+                menu_button(_("🧪 Recipes"), MenuTarget.RECIPES),
+                menu_button(_("🌐 Language"), MenuTarget.LANGUAGE),
+            ],
         ]
     )
 

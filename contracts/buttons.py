@@ -126,6 +126,7 @@ class FollowUp(CallbackData, prefix="fu"):
 class RecipeOp(StrEnum):
     SHOW = "s"  # the recipe's card
     START = "go"  # start its form
+    CONFIRM = "ok"  # run it: the confirmation card's button (ref: its request key)
     CANCEL = "x"  # cancel the running recipe (the running step finishes)
 
 

@@ -276,6 +276,7 @@ class DeliverInput(BaseModel):
     status_message_id: int | None
     files: list[ResultFile]
     price: int
+    offer_follow_ups: bool = True  # the "What next?" buttons (a recipe's steps go on by themselves)
 
 
 class DeliveryOutcome(BaseModel):

@@ -169,6 +169,7 @@ class GenerationWorkflow:
                 status_message_id=request.status_message_id,
                 files=final.files,
                 price=validated.price,
+                offer_follow_ups=not request.quiet,
             )
         )
         result.delivered, result.file_ids = delivery.delivered, delivery.file_ids

@@ -7,11 +7,13 @@ from bot.routers import (
     balance,
     create,
     fallback,
+    followups,
     generation,
     help,
     history,
     language,
     payments,
+    recipes,
     start,
 )
 
@@ -28,6 +30,8 @@ def all_routers() -> list[Router]:
         payments.router(),
         history.router(),
         generation.router(),
+        followups.router(),
+        recipes.router(),
         create.router(),
         fallback.router(),
     ]

@@ -70,52 +70,72 @@ async def generate(
         await step.confirm(user_id)
         return
     price = services.catalog.price(spec.id, services.catalog.validate(spec.id, form.values))
-
-    # The workflow decides; these checks only spare the user a start that is bound to be refused.
-    in_progress = await services.generations.in_progress_count(user_id)
-    if in_progress >= services.settings.bot_max_in_progress:
-        callback_answer.text = _("Please wait for a generation to finish.")
-        text = _("Too many generations in progress ({count}). Start a new one when one of them is done.")
-        await _say(callback, chat_id, text.format(count=in_progress), keyboards.home())
+    refusal = await _refusal(services, user_id, price.credits * form.copies, price.free, form.copies, lang)
+    if refusal is not None:
+        callback_answer.text, text, markup = refusal
+        await _say(callback, chat_id, text, markup)
         return
-    if not price.free:
-        balance = await services.ledger.balance(user_id)
-        if balance.available < price.credits:
-            callback_answer.text = _("Not enough credits.")
-            text = _("This generation costs {price}; available: {available}. Top up to continue.").format(
-                price=views.credits(price.credits, lang), available=views.credits(balance.available, lang)
-            )
-            await _say(callback, chat_id, text, keyboards.topup_and_home())
+    requests = [
+        GenerationRequest(
+            user_id=user_id,
+            chat_id=chat_id,
+            request_key=copy_key,
+            model_id=spec.id,
+            inputs=inputs,
+            language="ru" if lang == "ru" else "en",
+            parent_id=form.parent,
+        )
+        for copy_key, inputs in forms.copies(spec, form, key)
+    ]
+    for request in requests:
+        gid = generation_id(user_id, request.request_key)
+        claimed = await services.store.claim_request(
+            user_id, request.request_key, gid, request.model_dump(mode="json")
+        )
+        if not claimed:  # another replica was faster with this confirmation
+            started = await services.store.started_request(user_id, request.request_key)
+            callback_answer.text = await _attach(services, started) if started else _("Already started.")
             return
-
-    request = GenerationRequest(
-        user_id=user_id,
-        chat_id=chat_id,
-        request_key=key,
-        model_id=spec.id,
-        inputs=form.values,
-        language="ru" if lang == "ru" else "en",
-    )
-    gid = generation_id(user_id, key)
-    if not await services.store.claim_request(user_id, key, gid, request.model_dump(mode="json")):
-        started = await services.store.started_request(user_id, key)  # another replica was faster
-        callback_answer.text = await _attach(services, started) if started else _("Already started.")
-        return
-    assert callback.bot is not None
-    # Behind a surge the status message says so from the start: the workflow's own queue updates are
-    # spread out to stay within Telegram's limits.
-    place = await services.queue_place(user_id)
-    title = spec.title_for(lang)
-    text = queue_text(place, lang, model=title) if place else _("⏳ Starting {model}…").format(model=title)
-    status = await callback.bot.send_message(chat_id, text, reply_markup=keyboards.cancel_generation(key))
-    await services.store.set_status_message(user_id, key, status.message_id)
-    request.status_message_id = status.message_id
-    await start_generation(services.temporal, request, task_queue=services.task_queue)
+        await _start(callback, services, request, spec.title_for(lang), lang)
     await state.clear()
     callback_answer.text = _("Started!")
     if message is not None:  # the card's Generate button has done its job
         with suppress(TelegramBadRequest):
             await message.edit_reply_markup(reply_markup=keyboards.home())
+
+
+async def _refusal(
+    services: Services, user_id: int, total: int, free: bool, copies: int, lang: str
+) -> tuple[str, str, InlineKeyboardMarkup] | None:
+    """Why a start is bound to be refused (the workflow decides; this spares the user the attempt)."""
+    in_progress = await services.generations.in_progress_count(user_id)
+    if in_progress + copies > services.settings.bot_max_in_progress:
+        text = _("Too many generations in progress ({count}). Start a new one when one of them is done.")
+        return _("Please wait for a generation to finish."), text.format(count=in_progress), keyboards.home()
+    if not free:
+        balance = await services.ledger.balance(user_id)
+        if balance.available < total:
+            text = _("This generation costs {price}; available: {available}. Top up to continue.").format(
+                price=views.credits(total, lang), available=views.credits(balance.available, lang)
+            )
+            return _("Not enough credits."), text, keyboards.topup_and_home()
+    return None
+
+
+async def _start(
+    callback: CallbackQuery, services: Services, request: GenerationRequest, title: str, lang: str
+) -> None:
+    """The status message, then the workflow. Behind a surge the message says so from the start: the
+    workflow's own queue updates are spread out to stay within Telegram's limits."""
+    assert callback.bot is not None
+    place = await services.queue_place(request.user_id)
+    text = queue_text(place, lang, model=title) if place else _("⏳ Starting {model}…").format(model=title)
+    status = await callback.bot.send_message(
+        request.chat_id, text, reply_markup=keyboards.cancel_generation(request.request_key)
+    )
+    await services.store.set_status_message(request.user_id, request.request_key, status.message_id)
+    request.status_message_id = status.message_id
+    await start_generation(services.temporal, request, task_queue=services.task_queue)
 
 
 async def _say(callback: CallbackQuery, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup) -> None:

@@ -28,6 +28,7 @@ def router() -> Router:
     r = Router(name="history")
     r.message.register(history, Command("history"))
     r.callback_query.register(history, Menu.filter(F.to == MenuTarget.HISTORY))
+    r.callback_query.register(favourites, Menu.filter(F.to == MenuTarget.FAVOURITES))
     r.callback_query.register(resend, GenerationAction.filter(F.op == GenerationOp.RESEND))
     return r
 
@@ -62,7 +63,10 @@ async def history(event: Message | CallbackQuery, services: Services, lang: str)
         spec = services.catalog.models.get(record.model_id)
         title = spec.title_for(lang) if spec else record.model_id
         price = views.credits(record.price, lang)
-        lines.append(f"{number}. {title} · {_status(record)} · {price} · {record.created_at:%d.%m %H:%M}")
+        marks = ("⭐ " if record.favourite else "") + ("↳ " if record.parent_id else "")
+        marks += "🧪 " if record.chain_id else ""
+        when = f"{record.created_at:%d.%m %H:%M}"
+        lines.append(f"{number}. {marks}{title} · {_status(record)} · {price} · {when}")
         row = []
         if record.status == "succeeded" and _file_ids(record):
             resend = GenerationAction(op=GenerationOp.RESEND, key=record.request_key)
@@ -71,8 +75,31 @@ async def history(event: Message | CallbackQuery, services: Services, lang: str)
             again = GenerationAction(op=GenerationOp.AGAIN, key=record.request_key)
             row.append(button(_("🔁 {number}: again").format(number=number), again))
         rows.append(row)
-    rows.append(home_row())
+    if any(r.parent_id or r.chain_id for r in records):
+        lines += ["", _("↳ follows up an earlier result · 🧪 a recipe's step")]
+    rows.append([menu_button(_("⭐ Favourites"), MenuTarget.FAVOURITES), *home_row()])
     await views.show(event, ("\n".join(lines), markup(rows)))
+
+
+async def favourites(callback: CallbackQuery, services: Services, lang: str) -> None:
+    """The results the user kept, each ready to be sent again."""
+    records = await services.generations.favourites(callback.from_user.id, limit=SHOWN)
+    if not records:
+        text = _("No favourites yet: tap ⭐ under a result to keep it here.")
+        await views.show(
+            callback, (text, markup([[menu_button(_("🗂 History"), MenuTarget.HISTORY)], home_row()]))
+        )
+        return
+    lines = [_("⭐ Your favourites:")]
+    rows = []
+    for number, record in enumerate(records, start=1):
+        spec = services.catalog.models.get(record.model_id)
+        title = spec.title_for(lang) if spec else record.model_id
+        lines.append(f"{number}. {title} · {record.created_at:%d.%m %H:%M}")
+        resend = GenerationAction(op=GenerationOp.RESEND, key=record.request_key)
+        rows.append([button(_("📤 {number}: send again").format(number=number), resend)])
+    rows.append([menu_button(_("🗂 History"), MenuTarget.HISTORY), *home_row()])
+    await views.show(callback, ("\n".join(lines), markup(rows)))
 
 
 async def resend(

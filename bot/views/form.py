@@ -143,6 +143,12 @@ def confirmation(
         if shown is not None:
             lines.append(f"{field.title_for(lang)}: {shown}")
     lines.append("")
+    if form.copies > 1:  # "more like this": the price is per variant, the total for all of them
+        each = price
+        price *= form.copies
+        lines.append(_("Variants: {n} × {each}").format(n=form.copies, each=credits(each, lang)))
+    if form.parent:
+        lines.append(_("Follows up your earlier result."))
     rows: keyboards.Rows = []
     if free:
         lines.append(_("Price: free (daily allowance)"))

@@ -18,7 +18,7 @@ async def test_start_shows_the_menu_and_keeps_the_first_deep_link(harness: Harne
     message = await user.last()
     assert "What shall we do?" in message["text"] and "Ann" in message["text"]
     shown = {MenuTarget.CREATE, MenuTarget.BALANCE, MenuTarget.TOP_UP, MenuTarget.HISTORY, MenuTarget.HELP}
-    shown.add(MenuTarget.LANGUAGE)
+    shown |= {MenuTarget.RECIPES, MenuTarget.LANGUAGE}
     assert {b["callback_data"] for b in buttons(message)} == {Menu(to=target).pack() for target in shown}
     await user.send("/start ref_other")
     assert await harness.app.services.store.start_payload(user.id) == "ref_abc123"
