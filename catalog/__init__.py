@@ -9,6 +9,7 @@ Data lives in ``catalog/data`` (models/*.json, formats.toml, prices.toml) and is
     catalog.check_media("nano-banana-pro", "image_input", kind="photo", mime_type=None, size=2**20)  # None
 """
 
+from catalog.after import FollowUpSpec, RecipeSpec, RecipeStepSpec
 from catalog.catalog import Catalog
 from catalog.errors import CatalogDataError, FieldError, Rule, UnknownFormat, UnknownModel, ValidationFailed
 from catalog.loading import get_catalog, load_catalog
@@ -28,12 +29,15 @@ __all__ = [
     "CatalogDataError",
     "ConditionalRule",
     "FieldError",
+    "FollowUpSpec",
     "FormatSpec",
     "InputSpec",
     "MediaAccept",
     "ModelSpec",
     "Price",
     "PriceRule",
+    "RecipeSpec",
+    "RecipeStepSpec",
     "Rule",
     "UnknownFormat",
     "UnknownModel",
