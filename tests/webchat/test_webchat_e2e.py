@@ -4,45 +4,16 @@ model, type a prompt, Generate — and see the image, produced by the real bot, 
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from catalog import get_catalog
-from db import Generations, Ledger, check_invariant, create_pool
-from genflow.stack import Ports, Stack, simulated_settings
-from tests.fixtures.postgres import create_database
+from db import Generations, Ledger, check_invariant
+from tests.webchat.chat import USER, generate, open_model
 from tests.webchat.test_webchat_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
-USER = 1001
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-async def stack(pg_server_url: str) -> AsyncIterator[tuple[Stack, asyncpg.Pool]]:
-    _, database_url = await create_database(pg_server_url, "webchat")
-    settings = simulated_settings(database_url)
-    data_dir = Path(tempfile.mkdtemp(prefix="genflow-webchat-", dir="/tmp"))
-    running = Stack(
-        data_dir,
-        ports=Ports.free(),
-        settings=settings,
-        quiet=True,
-        processes=("worker", "telegram-worker", "webhooks", "bot"),
-        # A browser robot clicks faster than a person: the flood limit would (rightly) slow it down.
-        extra_env={"BOT_FLOOD_BURST": "50", "BOT_FLOOD_RATE_PER_SECOND": "20"},
-    )
-    await asyncio.to_thread(running.start)
-    pool = await create_pool(database_url, max_size=2)
-    try:
-        yield running, pool
-    finally:
-        await pool.close()
-        await asyncio.to_thread(running.stop)
 
 
 async def test_a_new_user_generates_an_image_in_the_local_chat(stack, tmp_path: Path):
@@ -72,15 +43,10 @@ async def test_a_new_user_generates_an_image_in_the_local_chat(stack, tmp_path: 
             await page.get_by_role("button", name="/start").click()
             await page.locator(".row.bot .kbd-button", has_text="Create").last.wait_for()
             await press(".kbd-button:has-text('Create')")
-            await press(f".kbd-button:has-text('{catalog.format(model.format).title['en']}')")
-            await press(f".kbd-button[data-data='c:m:{model.code}']")
-            await press(f".kbd-button[data-data='c:s:{model.code}']")
+            await open_model(page, catalog.format(model.format).title["en"], model.format, model.code)
             await page.locator("#text").fill("a lighthouse at dawn, oil painting")
             await page.get_by_role("button", name="Send").click()
-            await page.locator(".kbd-button[data-data$=':go']").last.wait_for()
-            await press(".kbd-button[data-data$=':go']")
-            await page.locator(".kbd-button[data-data^='g:']").last.wait_for()
-            await press(".kbd-button[data-data^='g:']")
+            await generate(page)
 
             # The status message is edited while the workflow runs; then the image arrives.
             photo = page.locator(".row.bot img.photo").last
