@@ -10,11 +10,9 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
-# Dependencies first: this layer is cached until pyproject.toml changes.
-COPY pyproject.toml README.md ./
-RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
-        > /tmp/requirements.txt \
-    && /opt/venv/bin/pip install -r /tmp/requirements.txt
+# Dependencies first, at the lock's exact versions: this layer is cached until the lock changes.
+COPY requirements/prod.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
 # Then the code; pyproject's package-data brings the SQL migrations, catalog JSON/TOML and .po files along.
 COPY . .
 RUN /opt/venv/bin/pip install --no-deps . \

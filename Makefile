@@ -4,12 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt clean-data
+.PHONY: run test lint fmt lock clean-data
 
-$(STAMP): pyproject.toml
+# Exact versions from the lock (requirements/dev.txt, which pins prod.txt's too), then our own code.
+$(STAMP): pyproject.toml requirements/prod.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,6 +30,16 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# Re-resolve the lock after changing pyproject.toml's dependencies (add --upgrade to PIPCOMPILE for newer ones).
+PIPCOMPILE ?=
+LOCK_FLAGS := --quiet --no-emit-index-url --no-emit-find-links --strip-extras $(PIPCOMPILE)
+lock:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --output-file=requirements/prod.txt pyproject.toml
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --constraint=requirements/prod.txt --extra=dev \
+		--output-file=requirements/dev.txt pyproject.toml
 
 .PHONY: bench chaos
 

@@ -3,10 +3,12 @@ files, the setup scripts run for real against the test PostgreSQL and the Tempor
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import re
 import shutil
+import tomllib
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +17,9 @@ import asyncpg
 import pgserver
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 from temporalio.testing import WorkflowEnvironment
 
 from db import migrate
@@ -136,9 +141,61 @@ def test_the_dockerfile_builds_one_slim_non_root_image_without_dev_extras():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for excluded in (".env", ".env.*", ".venv", ".data", "tests", ".git"):
         assert excluded in ignored
-    needed_files = ("README.md", "pyproject.toml", "worker.py", "telegram_worker.py")
+    needed_files = ("README.md", "pyproject.toml", "worker.py", "telegram_worker.py", "requirements/prod.txt")
     for needed in (*needed_files, "genflow", "db", "catalog", "locales"):
         assert needed not in ignored
+    # Dependencies at the lock's versions, never re-resolved at build time.
+    assert re.search(r"^COPY requirements/prod.txt ", DOCKERFILE, re.M)
+
+
+def test_nothing_in_the_image_imports_what_the_image_leaves_out():
+    """.dockerignore leaves the simulators, the test kit and the embedded stack out of the image: no module
+    that goes in may import one of them (read from the source)."""
+    lines = (ROOT / ".dockerignore").read_text().split()
+    ignored = [line for line in lines if not line.startswith(("*", "."))]
+    left_out = {name.removesuffix(".py").replace("/", ".") for name in ignored}
+    assert {"simulators", "testkit", "genflow.stack", "genflow.embedded"} <= left_out
+    shipped = [
+        path
+        for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).parts[0] not in {".venv", ".data", "build"}
+        and not any(path.relative_to(ROOT).as_posix().startswith(name) for name in ignored)
+    ]
+    assert ROOT / "worker.py" in shipped and ROOT / "bot" / "__main__.py" in shipped
+    offenders = []
+    for path in shipped:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            offenders += [
+                f"{path.relative_to(ROOT)}: {name}"
+                for name in names
+                if any(name == out or name.startswith(f"{out}.") for out in left_out)
+            ]
+    assert offenders == []
+
+
+def test_the_lock_pins_every_declared_dependency_within_its_range():
+    """requirements/*.txt come from `make lock`: a dependency added to pyproject.toml without re-locking,
+    or a range the pinned version falls outside, fails here rather than in the image."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def pins(name: str) -> dict[str, Version]:
+        lines = (ROOT / "requirements" / name).read_text().splitlines()
+        pairs = [line.split("==") for line in lines if "==" in line and not line.startswith("#")]
+        return {canonicalize_name(package): Version(version.strip()) for package, version in pairs}
+
+    prod, dev = pins("prod.txt"), pins("dev.txt")
+    for declared, lock in ((project["dependencies"], prod), (project["optional-dependencies"]["dev"], dev)):
+        for line in declared:
+            requirement = Requirement(line)
+            name = canonicalize_name(requirement.name)
+            assert name in lock, f"{name} is not in the lock: run `make lock`"
+            pinned, allowed = lock[name], requirement.specifier
+            assert pinned in allowed, f"{name}=={pinned} outside {allowed}"
+    # The dev lock installs the very versions the image runs.
+    assert {name: dev[name] for name in prod} == prod
 
 
 def test_the_env_example_lists_every_setting_and_nothing_else():
