@@ -10,6 +10,7 @@ from typing import Any
 from contracts.models import Outcome
 from db import KieKeys, check_invariant
 from kie.accounts import key_id
+from testkit.chaos.chains import check_recipes
 from testkit.chaos.evidence import deliveries, webhook_answers
 from testkit.chaos.payments import check_payments
 from testkit.chaos.plan import CHAOS_KIE_KEYS, Run
@@ -164,6 +165,10 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
             )
         )
 
+    # 12. chains: every recipe closed, each step's hold closed once
+    chains_check, chains_facts = await check_recipes(h, run)
+    checks.append(chains_check)
+
     tg_faults = [c for c in await h.telegram_calls() if c.get("fault") == "chaos"]
     facts = {
         "outcomes": outcomes,
@@ -179,6 +184,7 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
         "telegram_faults_by_code": _count_by(tg_faults, "error_code"),
         "webhook_answers": hooks["by_status"],
         "payments": payments_facts,
+        **chains_facts,
         "deliveries": {k: v for k, v in delivery.items() if k != "missing"},
     }
     return checks, facts

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.models import GenerationResult
+from contracts.recipes import RecipeResult
 
 # (model, inputs, weight): mostly one-image generations, plus Suno (staged callbacks, two files, reorderable),
 # text-to-speech (audio) and a video: deliveries go through sendPhoto, sendMediaGroup, sendAudio, sendVideo.
@@ -46,6 +47,9 @@ class ChaosPlan:
     # A surge: this many more generations started at once at ``surge_at``; KIE revokes the second of the
     # stack's keys (CHAOS_KIE_KEYS) at ``revoke_key_at``.
     surge: int = 100
+    # Chains: recipes (text -> image -> video) beside the single generations, some with a failing step.
+    recipes: int = 20
+    recipe_fail_share: float = 0.3
     surge_at: float = 10.0
     revoke_key_at: float | None = 12.0
     kie: dict[str, Any] = field(
@@ -97,3 +101,6 @@ class Run:
     statuses: dict[str, str] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)  # start to close, seconds
     settled_after: float = 0.0
+    recipe_ids: list[str] = field(default_factory=list)
+    recipe_steps: dict[str, list[str]] = field(default_factory=dict)  # recipe -> its steps' generation ids
+    recipe_results: dict[str, RecipeResult] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 
 from contracts.models import GenerationResult
 from kie.accounts import key_id
+from testkit.chaos.chains import settle_recipes, start_recipes
 from testkit.chaos.checks import check
 from testkit.chaos.payments import pay_burst
 from testkit.chaos.plan import CHAOS_KIE_KEYS, MIX, ChaosPlan, Run
@@ -38,6 +39,7 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         disruptions = asyncio.create_task(_disrupt(h, plan, run, say))
         payments = asyncio.create_task(pay_burst(h, plan, run, say))
         surge = asyncio.create_task(_surge(h, plan, run, say))
+        chains = asyncio.create_task(start_recipes(h, plan, run, say))
         gap = plan.start_seconds / max(1, plan.generations)
         starts = []
         for index, (user, model) in enumerate(orders):
@@ -48,6 +50,8 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         await disruptions
         await payments
         await surge
+        await chains
+        await settle_recipes(h, plan, run)
         await _settle(h, plan, run, say)
     finally:
         await h.telegram_post("/_sim/faults/chaos", {"rules": []})

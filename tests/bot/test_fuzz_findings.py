@@ -1,7 +1,7 @@
-"""What the bot fuzz (bench/fuzz_bot.py) found, one focused test each: update types the bot does not know,
-numbers that ``str.isdigit`` accepts but ``int`` does not (², ①) or that do not fit a PostgreSQL bigint, in
-form buttons, admin buttons and admin input. Each must get the ordinary "out of date" or "send a number"
-answer; the harness fails a test on any error logged.
+"""What the bot fuzz (testkit/bot_fuzz, `python -m bench.fuzz_bot`) found, one focused test each: update
+types the bot does not know, numbers that ``str.isdigit`` accepts but ``int`` does not (², ①) or that do not
+fit a PostgreSQL bigint, in form buttons, admin buttons and admin input. Each must get the ordinary "out of
+date" or "send a number" answer; the harness fails a test on any error logged.
 """
 
 from __future__ import annotations

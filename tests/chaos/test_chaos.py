@@ -31,6 +31,7 @@ PLAN = ChaosPlan(
     surge=30,
     surge_at=2.0,
     revoke_key_at=3.0,
+    recipes=6,
 )
 # Every fault kind of `make chaos`, with create refusals halved: three refusals in a row cost 2 + 4 + 8 s of
 # backoff, which would set this test's length; a lost callback's 30 s poll is kept, and sets it instead.
@@ -52,6 +53,8 @@ async def test_nothing_lost_nothing_twice(pg_server_url: str):
     report = "\n".join(f"{c.status:7} {c.name}: {c.detail}" for c in checks)
     assert not failed(checks), f"{report}\nfacts: {facts}"
     assert len(run.kills) == 1
+    # Every recipe closed; the two the plan made fail at their video step (seed 4242) did.
+    assert sum(facts["recipes"].values()) == PLAN.recipes and facts["recipes"].get("failed", 0) >= 2, facts
     assert facts["payments"]["successful_payment_updates_delivered"] > facts["payments"]["payments"] > 0
     # The faults really happened.
     stats = facts["kie_stats"]
