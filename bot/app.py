@@ -38,12 +38,13 @@ from bot.middlewares import (
     IgnoreUnknownUpdates,
     InFlightMiddleware,
     LanguageMiddleware,
+    OnceMiddleware,
     UpdateMetrics,
 )
 from bot.routers import all_routers
 from bot.services import Services
 from bot.storage import PgStorage
-from db import create_pool
+from db import BotUpdates, create_pool
 from genflow.i18n import get_i18n, translate
 from genflow.logs import setup_process_logging
 from genflow.metrics import HttpMetrics, start_ops_server
@@ -81,6 +82,8 @@ def build_dispatcher(
     inflight = InFlightMiddleware()
     dp["inflight"] = inflight
     dp.update.outer_middleware(inflight)
+    if webhook:  # several replicas, at-least-once deliveries: claim each update in PostgreSQL
+        dp.update.outer_middleware(OnceMiddleware(BotUpdates(services.pool)))
     dp.update.outer_middleware(ErrorsMiddleware(i18n, reraise_transient=webhook))
     if metrics is not None:
         dp.update.outer_middleware(UpdateMetrics(metrics))  # inside errors: it sees the failures

@@ -30,10 +30,13 @@ from db.payments import AdminAudit, LinkOutcome, PaymentRecord, Payments, Referr
 from db.pool import create_pool
 from db.queue import Place, SubmitQueue
 from db.rejections import ModelRejection, ModelRejections
+from db.updates import BotUpdates, Claim
 
 __all__ = [
     "AdminAudit",
     "Balance",
+    "BotUpdates",
+    "Claim",
     "CreditKind",
     "FreeAllowance",
     "GenerationRecord",

@@ -1,4 +1,5 @@
-"""Middlewares: in-flight tracking, errors and metrics (per update); language, flood, callback answers."""
+"""Middlewares: in-flight tracking, once per update across replicas (webhook mode), errors and metrics (per
+update); language, flood, callback answers."""
 
 from bot.middlewares.callbacks import AnswerCallbacks
 from bot.middlewares.errors import ErrorsMiddleware
@@ -6,6 +7,7 @@ from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.metrics import UpdateMetrics
+from bot.middlewares.once import OnceMiddleware
 from bot.middlewares.unknown import IgnoreUnknownUpdates
 
 __all__ = [
@@ -15,5 +17,6 @@ __all__ = [
     "IgnoreUnknownUpdates",
     "InFlightMiddleware",
     "LanguageMiddleware",
+    "OnceMiddleware",
     "UpdateMetrics",
 ]

@@ -1,6 +1,7 @@
 """Webhook mode: Telegram (a simulator of its own here, so the shared one keeps its poller) posts updates to
 the bot's aiohttp app; the secret token is checked, /healthz, /readyz and /metrics answer, and an update whose
-handling failed on a transient error is answered 500 and so delivered again."""
+handling failed on a transient error is answered 500 and so delivered again; an update delivered twice is
+handled once."""
 
 from __future__ import annotations
 
@@ -104,11 +105,36 @@ async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
             help_calls = [m for m in simulator.chat(user_id).from_bot() if "How it works" in (m.text or "")]
             assert len(help_calls) == 1
 
+            # The same update delivered twice (an answer lost on the way back, or a retry through the load
+            # balancer to another replica): handled once, the second delivery answered 200 without handling.
+            update_id = 7_000_000_000 + user_id
+            update = {
+                "update_id": update_id,
+                "message": {
+                    "message_id": 900,
+                    "date": 1_700_000_000,
+                    "chat": {"id": user_id, "type": "private", "first_name": "Wes"},
+                    "from": {"id": user_id, "is_bot": False, "first_name": "Wes"},
+                    "text": "/balance",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+                },
+            }
+            headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(settings)}
+            for _ in range(2):
+                async with http.post(base + WEBHOOK_PATH, json=update, headers=headers) as response:
+                    assert response.status == 200
+            balances = [m for m in simulator.chat(user_id).from_bot() if "Available:" in (m.text or "")]
+            assert len(balances) == 1, [m.text for m in simulator.chat(user_id).from_bot()]
+            row = await pool.fetchrow(
+                "SELECT claims, duplicates, done_at FROM bot_updates WHERE update_id = $1", update_id
+            )
+            assert (row["claims"], row["duplicates"]) == (1, 1) and row["done_at"] is not None
+
             async with http.get(f"{base}/readyz") as response:
                 assert response.status == 200
             async with http.get(f"{base}/metrics") as response:
                 text = await response.text()
-            assert sample(text, "genflow_bot_updates_total", kind="message", outcome="handled") == 2.0
+            assert sample(text, "genflow_bot_updates_total", kind="message", outcome="handled") == 3.0
             assert sample(text, "genflow_bot_updates_total", kind="message", outcome="failed") == 1.0
             assert sample(text, "genflow_ready", process="bot") == 1.0
             route = WEBHOOK_PATH

@@ -13,6 +13,7 @@ from db.migrate import load_migrations
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {
     "schema_migrations",
+    "bot_updates",
     "users",
     "accounts",
     "ledger_entries",
