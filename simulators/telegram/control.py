@@ -235,6 +235,12 @@ async def pending_updates(request: web.Request) -> web.Response:
     return _ok(updates=[update.to_api() for update in _engine(request).state.updates])
 
 
+@routes.get("/_sim/webhook/deliveries")
+async def webhook_deliveries(request: web.Request) -> web.Response:
+    """Every webhook delivery attempt: update, chat lane, attempt, answer, the replica that answered."""
+    return _ok(deliveries=_engine(request).webhooks.log())
+
+
 @routes.get("/_sim/payments")
 async def payments(request: web.Request) -> web.Response:
     state = _engine(request).state

@@ -53,6 +53,7 @@ class Engine:
 
     def reset(self, seed: int | None = None) -> None:
         self.webhooks.stop_soon()
+        self.webhooks.deliveries.clear()
         self.faults.clear()
         self.state.clear(seed)
 

@@ -213,3 +213,64 @@ def _keyboard() -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+async def test_webhook_keeps_each_chat_in_order_and_serves_chats_in_parallel(
+    sim: TelegramSimulator, bot: Bot
+) -> None:
+    """One update at a time per chat (the next waits for the one before to be accepted), chats in parallel;
+    a second setWebhook with the same URL (another replica starting) leaves deliveries in progress alone."""
+    other = USER + 1
+    sim.add_user(other, first_name="Other")
+    entered: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    release: dict[int, asyncio.Event] = {USER: asyncio.Event(), other: asyncio.Event()}
+    failed_once: set[str] = set()
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.json()
+        chat, text = body["message"]["chat"]["id"], body["message"]["text"]
+        await entered.put((chat, text))
+        await release[chat].wait()
+        if text == "b1" and text not in failed_once:  # refused once: retried before b2 goes
+            failed_once.add(text)
+            return web.json_response({}, status=503, headers={"X-Upstream": "replica-1"})
+        return web.json_response({}, headers={"X-Upstream": "replica-2"})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    url = f"http://{host}:{port}/hook"
+    try:
+        assert await bot.set_webhook(url)
+        for text in ("a1", "a2"):
+            sim.inject_message(USER, text)
+        for text in ("b1", "b2"):
+            sim.inject_message(other, text)
+        # Both chats' first updates are in flight at once; neither chat's second one is.
+        first_two = {await asyncio.wait_for(entered.get(), 5) for _ in range(2)}
+        assert first_two == {(USER, "a1"), (other, "b1")}
+        assert await bot.set_webhook(url)  # another replica starts: nothing restarts
+        await asyncio.sleep(0.2)
+        assert entered.empty()
+        release[USER].set()
+        assert await asyncio.wait_for(entered.get(), 5) == (USER, "a2")
+        release[other].set()
+        rest = [await asyncio.wait_for(entered.get(), 5) for _ in range(2)]
+        assert rest == [(other, "b1"), (other, "b2")]  # b1 again after its 503, then b2
+        await sim.wait_for(lambda: not sim.pending_updates)
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
+    log = sim.engine.webhooks.log()
+    attempts = [
+        (d["lane"], d["attempt"], d["status"], d["upstream"]) for d in log if d["lane"] == f"chat:{other}"
+    ]
+    assert attempts == [
+        (f"chat:{other}", 1, 503, "replica-1"),
+        (f"chat:{other}", 2, 200, "replica-2"),
+        (f"chat:{other}", 1, 200, "replica-2"),
+    ]
+    assert sum(1 for d in log if d["error"] is None) == 4

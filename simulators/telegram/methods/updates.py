@@ -55,14 +55,23 @@ async def set_webhook(ctx: Ctx) -> bool:
     if ctx.params.get_bool("drop_pending_updates"):
         state.updates.clear()
     allowed = ctx.params.get_json("allowed_updates")
-    state.webhook = Webhook(
+    hook = Webhook(
         url=url,
         token=ctx.token,
         secret_token=secret,
         allowed_updates=list(allowed) if allowed is not None else None,
         max_connections=ctx.params.get_int("max_connections") or 40,
     )
-    ctx.engine.webhooks.restart()
+    current = state.webhook
+    if current is not None and (current.url, current.secret_token) == (url, secret):
+        # Every replica of a bot sets the same webhook at start: deliveries in progress carry on.
+        current.token, current.allowed_updates = hook.token, hook.allowed_updates
+        current.max_connections = hook.max_connections
+        if not ctx.engine.webhooks.running:
+            ctx.engine.webhooks.restart()
+    else:
+        state.webhook = hook
+        ctx.engine.webhooks.restart()
     state.notifier.notify()  # a waiting getUpdates learns it lost to the webhook
     return True
 
