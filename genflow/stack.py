@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from genflow.embedded import die_with_parent, free_port, postgres, start_temporal, stop_process, wait_for_port
-from genflow.settings import Settings, describe_error, exit_invalid
+from genflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMULATED_KIE_KEY = "kie-simulator-key"
@@ -78,6 +78,7 @@ class Child:
     args: list[str]
     port: int | None = None
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's: a replica's own ports
 
 
 @dataclass
@@ -88,6 +89,9 @@ class Stack:
     processes: tuple[str, ...] = ("worker", "telegram-worker", "webhooks")
     quiet: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    # More than 1: that many of each process (named worker-1, worker-2…), the webhooks servers and the bots
+    # (webhook mode) behind nginx on the webhooks port, which KIE and Telegram then call.
+    replicas: int = 1
 
     def __post_init__(self) -> None:
         self.children: list[Child] = []
@@ -111,6 +115,12 @@ class Stack:
         self.data_dir.chmod(0o755)
         self.database_url = self.settings.database_url or self._start_postgres()
         self._migrate()
+        self._start_temporal()
+        self.env = self._child_env()
+        for child in self._plan():
+            self._spawn(child)
+
+    def _start_temporal(self) -> None:
         self._temporal = start_temporal(
             self.data_dir / "temporal.db",
             port=self.ports.temporal,
@@ -118,9 +128,17 @@ class Stack:
             namespace=self.settings.temporal_namespace,
             log_file=self.data_dir / "temporal.log",
         )
-        self.env = self._child_env()
-        for child in self._plan():
-            self._spawn(child)
+
+    def restart_temporal(self, down_seconds: float = 0.0, *, kill: bool = False) -> None:
+        """Stop the Temporal server (SIGKILL when ``kill``) and start it again on its database file."""
+        assert self._temporal is not None
+        if kill:
+            os.killpg(self._temporal.pid, signal.SIGKILL)
+            self._temporal.wait()
+        else:
+            stop_process(self._temporal)
+        time.sleep(down_seconds)
+        self._start_temporal()
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -196,6 +214,9 @@ class Stack:
                 "TELEGRAM_BOT_TOKEN": SIMULATED_BOT_TOKEN,
                 "TELEGRAM_API_BASE": f"http://127.0.0.1:{self.ports.telegram_simulator}",
             }
+        if self.replicas > 1 and "bot" in self.processes:
+            # Telegram posts to the proxy, which spreads the updates over the bots.
+            env["TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.ports.webhooks}"
         env |= self.extra_env
         return env
 
@@ -225,8 +246,28 @@ class Stack:
             # Polling mode: nothing to wait for but the process; its /healthz and /metrics are on BOT_PORT.
             "bot": Child("bot", [py, "-m", "bot"]),
         }
-        plan += [known[name] for name in self.processes]
-        return plan
+        if self.replicas == 1:
+            return plan + [known[name] for name in self.processes]
+        return plan + self._replicas(known)
+
+    def _replicas(self, known: dict[str, Child]) -> list[Child]:
+        """``replicas`` of each process on ports of their own, and nginx in front on the webhooks port."""
+        from genflow import proxy
+
+        layout = proxy.layout(self.processes, self.replicas)
+        directory = self.data_dir / "proxy"
+        conf = proxy.config(
+            directory,
+            port=self.ports.webhooks,
+            webhooks=layout.ports("webhooks"),
+            bots=layout.ports("bot"),
+            max_body_bytes=self.settings.webhooks_max_body_bytes,
+        )
+        children = [Child("proxy", proxy.command(directory, conf), self.ports.webhooks)]
+        for replica in layout.replicas:
+            port = replica.port if replica.listens else None
+            children.append(Child(replica.name, known[replica.process].args, port, env=replica.env))
+        return children
 
     def _spawn(self, child: Child) -> None:
         # Quiet (tests, benchmarks): each child's output goes to <data_dir>/logs/<name>.log.
@@ -238,7 +279,7 @@ class Stack:
         child.process = subprocess.Popen(
             child.args,
             cwd=ROOT,
-            env=self.env,
+            env=self.env | child.env,
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
@@ -250,15 +291,24 @@ class Stack:
 
     def restart(self, name: str, *, kill: bool = False) -> None:
         """Stop a child (SIGKILL when ``kill``) and start it again: for tests of crashes and deploys."""
+        self.stop_child(name, kill=kill)
+        self.start_child(name)
+
+    def stop_child(self, name: str, *, kill: bool = False, timeout: float = 45.0) -> None:
+        """SIGTERM (and wait up to ``timeout`` for the drain), or SIGKILL; ``start_child`` brings it back."""
         child = next(c for c in self.children if c.name == name)
         assert child.process is not None
         if kill:
             os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait()
         else:
-            stop_process(child.process)
+            stop_process(child.process, timeout=timeout)
+
+    def start_child(self, name: str) -> None:
+        child = next(c for c in self.children if c.name == name)
+        assert child.process is not None and child.process.poll() is not None, f"{name} is running"
         self.children.remove(child)
-        self._spawn(Child(child.name, child.args, child.port))
+        self._spawn(Child(child.name, child.args, child.port, env=child.env))
 
     def dead_children(self) -> list[Child]:
         return [c for c in self.children if c.process is not None and c.process.poll() is not None]
@@ -297,59 +347,7 @@ def _redact(url: str) -> str:
     return url
 
 
-def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    from pydantic import ValidationError
-
-    parser = argparse.ArgumentParser(
-        prog="python -m genflow.stack", description="Run Genflow on this machine."
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=ROOT / ".data", help="state directory (default .data/)"
-    )
-    parser.add_argument("--free-ports", action="store_true", help="pick free ports instead of the defaults")
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        exit_invalid(describe_error(error))
-    stack = Stack(
-        args.data_dir.resolve(),
-        settings=settings,
-        ports=Ports.free() if args.free_ports else Ports(webchat=settings.webchat_port),
-        processes=("worker", "telegram-worker", "webhooks", "bot"),
-    )
-    stopping = False
-
-    def _stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
-    code = 0
-    try:
-        print("Starting PostgreSQL, Temporal and Genflow's processes…", flush=True)
-        stack.start()
-        print(stack.describe(), flush=True)
-        while True:
-            time.sleep(0.5)
-            if dead := stack.dead_children():
-                names = ", ".join(f"{c.name} (exit {c.process.returncode})" for c in dead if c.process)
-                print(f"genflow: {names} stopped unexpectedly; stopping everything.", file=sys.stderr)
-                code = 1
-                break
-    except KeyboardInterrupt:
-        print("\nStopping…", flush=True)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave orphans
-        stack.stop()
-        print("Stopped.", flush=True)
-    sys.stdout.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
+    from genflow.launch import main
+
     main()

@@ -65,6 +65,7 @@ class Harness:
         temporal_in_memory: bool = False,
         processes: tuple[str, ...] = ("worker", "telegram-worker", "webhooks"),
         database_url: str | None = None,
+        replicas: int = 1,
     ) -> AsyncIterator[Harness]:
         """A fresh stack in a temporary directory, with its own PostgreSQL; everything stopped on exit.
 
@@ -80,6 +81,9 @@ class Harness:
         ``temporal_in_memory`` runs the Temporal dev server without its SQLite file (``make run`` keeps one in
         ``.data/``): on this class of machine the file's writes cap the dev server at a few workflows a
         second, which would measure SQLite rather than Genflow. Floors always share the server under test.
+
+        ``replicas`` > 1: that many of each process (``worker-1``, ``worker-2``…), the webhooks servers and
+        the bots (in webhook mode) behind nginx on the webhooks port (``Stack.replicas``).
         """
         data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
@@ -100,7 +104,13 @@ class Harness:
         }
         quiet = not os.environ.get("BENCH_VERBOSE")
         stack = Stack(
-            data_dir, ports=Ports.free(), settings=settings, quiet=quiet, extra_env=env, processes=processes
+            data_dir,
+            ports=Ports.free(),
+            settings=settings,
+            quiet=quiet,
+            extra_env=env,
+            processes=processes,
+            replicas=replicas,
         )
         try:
             await asyncio.to_thread(_start_stack, stack, temporal_in_memory)
@@ -144,29 +154,35 @@ class Harness:
             ("worker", kie_task_queue(self.task_queue), activity),
             ("telegram-worker", telegram_task_queue(self.task_queue), activity),
         ):
-            if not any(c.name == process for c in self.stack.children):
-                continue
-            identity = f"{self.pid(process)}@"
-            while True:
-                answer = await self.client.workflow_service.describe_task_queue(
-                    DescribeTaskQueueRequest(
-                        namespace=self.client.namespace,
-                        task_queue=TaskQueue(name=queue),
-                        task_queue_type=kind,
+            for name in self.replicas_of(process):
+                identity = f"{self.pid(name)}@"
+                while True:
+                    answer = await self.client.workflow_service.describe_task_queue(
+                        DescribeTaskQueueRequest(
+                            namespace=self.client.namespace,
+                            task_queue=TaskQueue(name=queue),
+                            task_queue_type=kind,
+                        )
                     )
-                )
-                if any(p.identity.startswith(identity) for p in answer.pollers):
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no worker polls {queue} after {within} s")
-                await asyncio.sleep(0.1)
+                    if any(p.identity.startswith(identity) for p in answer.pollers):
+                        break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{name} does not poll {queue} after {within} s")
+                    await asyncio.sleep(0.1)
 
     async def wait_bot(self, within: float = 60) -> None:
-        """Until the bot long-polls the Telegram simulator (its start-up calls are done by then)."""
+        """Until the bot long-polls the Telegram simulator, or every replica (webhook mode) set the webhook:
+        their start-up calls are done by then."""
         deadline = time.monotonic() + within
-        while not await self.telegram_calls("getUpdates"):
-            if time.monotonic() > deadline or not self.alive("bot"):
-                raise TimeoutError("the bot never started polling")
+        bots = self.replicas_of("bot")
+        while True:
+            if self.stack.replicas == 1:
+                if await self.telegram_calls("getUpdates"):
+                    return
+            elif len(await self.telegram_calls("setWebhook")) >= len(bots):
+                return
+            if time.monotonic() > deadline or not all(self.alive(name) for name in bots):
+                raise TimeoutError("the bot never started")
             await asyncio.sleep(0.1)
 
     # -- addresses and secrets -----------------------------------------------------------------------------
@@ -201,6 +217,15 @@ class Harness:
         return {"X-Webhook-Timestamp": str(ts), "X-Webhook-Signature": kie_signature(key, task_id, ts)}
 
     # -- processes -----------------------------------------------------------------------------------------
+    def replicas_of(self, process: str) -> list[str]:
+        """The children running ``process``: itself, or its replicas ``<process>-1``, ``<process>-2``…"""
+        names = [c.name for c in self.stack.children]
+        return [
+            n
+            for n in names
+            if n == process or (n.startswith(f"{process}-") and n[len(process) + 1 :].isdigit())
+        ]
+
     def pid(self, name: str) -> int:
         child = next(c for c in self.stack.children if c.name == name)
         assert child.process is not None

@@ -237,8 +237,13 @@ async def pending_updates(request: web.Request) -> web.Response:
 
 @routes.get("/_sim/webhook/deliveries")
 async def webhook_deliveries(request: web.Request) -> web.Response:
-    """Every webhook delivery attempt: update, chat lane, attempt, answer, the replica that answered."""
-    return _ok(deliveries=_engine(request).webhooks.log())
+    """Every webhook delivery attempt: update, chat lane, attempt, answer, the replica that answered;
+    ``?update_id=N``: that update's only."""
+    log = _engine(request).webhooks.log()
+    if "update_id" in request.query:
+        wanted = int(request.query["update_id"])
+        log = [d for d in log if d["update_id"] == wanted]
+    return _ok(deliveries=log)
 
 
 @routes.get("/_sim/payments")
