@@ -304,11 +304,12 @@ class Stack:
         else:
             stop_process(child.process, timeout=timeout)
 
-    def start_child(self, name: str) -> None:
+    def start_child(self, name: str, args: list[str] | None = None) -> None:
+        """Start a stopped child again; ``args``: another command in its place (a deploy of new code)."""
         child = next(c for c in self.children if c.name == name)
         assert child.process is not None and child.process.poll() is not None, f"{name} is running"
         self.children.remove(child)
-        self._spawn(Child(child.name, child.args, child.port, env=child.env))
+        self._spawn(Child(child.name, args or child.args, child.port, env=child.env))
 
     def dead_children(self) -> list[Child]:
         return [c for c in self.children if c.process is not None and c.process.poll() is not None]
