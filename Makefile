@@ -41,7 +41,7 @@ lock:
 	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --constraint=requirements/prod.txt --extra=dev \
 		--output-file=requirements/dev.txt pyproject.toml
 
-.PHONY: bench chaos
+.PHONY: bench chaos upgrade
 
 # Latency, throughput, webhook, cost and memory beside their floors, on a fresh stack (docs/performance.md).
 bench: $(STAMP)
@@ -50,6 +50,10 @@ bench: $(STAMP)
 # Generations under faults, worker kills and a PostgreSQL restart, then 5,000 hostile webhook requests.
 chaos: $(STAMP)
 	$(PY) -m bench.chaos
+
+# A rolling upgrade with a workflow change: 100 generations on version A, each worker replica replaced by B.
+upgrade: $(STAMP)
+	$(PY) -m bench.upgrade
 
 # Forget every balance and workflow of the embedded stack.
 clean-data:
