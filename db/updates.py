@@ -50,7 +50,10 @@ class BotUpdates:
 
     async def done(self, bot_id: int, update_id: int) -> None:
         await self._pool.execute(
-            "UPDATE bot_updates SET done_at = now() WHERE bot_id = $2 AND update_id = $1", update_id, bot_id
+            "UPDATE bot_updates SET done_at = coalesce(done_at, now()), finishes = finishes + 1 "
+            "WHERE bot_id = $2 AND update_id = $1",
+            update_id,
+            bot_id,
         )
 
     async def release(self, bot_id: int, update_id: int) -> None:

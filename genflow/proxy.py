@@ -49,8 +49,10 @@ class Replica:
 class Layout:
     replicas: list[Replica]
 
-    def ports(self, process: str) -> list[int]:
-        return [r.port for r in self.replicas if r.process == process]
+    def ports(self, process: str, via: dict[str, int] | None = None) -> list[int]:
+        """Where nginx reaches ``process``'s replicas: their own ports, or ``via[name]``."""
+        via = via or {}
+        return [via.get(r.name, r.port) for r in self.replicas if r.process == process]
 
 
 def layout(processes: tuple[str, ...], count: int) -> Layout:

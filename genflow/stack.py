@@ -92,6 +92,8 @@ class Stack:
     # More than 1: that many of each process (named worker-1, worker-2…), the webhooks servers and the bots
     # (webhook mode) behind nginx on the webhooks port, which KIE and Telegram then call.
     replicas: int = 1
+    # nginx reaches these replicas through these ports instead of their own (tests: a link they can cut).
+    via: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.children: list[Child] = []
@@ -259,8 +261,8 @@ class Stack:
         conf = proxy.config(
             directory,
             port=self.ports.webhooks,
-            webhooks=layout.ports("webhooks"),
-            bots=layout.ports("bot"),
+            webhooks=layout.ports("webhooks", via=self.via),
+            bots=layout.ports("bot", via=self.via),
             max_body_bytes=self.settings.webhooks_max_body_bytes,
         )
         children = [Child("proxy", proxy.command(directory, conf), self.ports.webhooks)]

@@ -37,6 +37,7 @@ class ChatUser:
     h: Harness
     id: int
     sent: list[int] = field(default_factory=list)  # update ids, in order
+    within: float = WAIT  # how long an update may take to be handled (chaos: Telegram's retries included)
 
     # ---- acting ----------------------------------------------------------------------------------------
     async def send(self, text: str) -> None:
@@ -46,11 +47,12 @@ class ChatUser:
         data = data.pack() if isinstance(data, CallbackData) else data
         await self._update(f"/_sim/users/{self.id}/callback", {"message_id": message_id, "data": data})
 
-    async def press(self, data: str | CallbackData) -> None:
-        """Tap the button with this callback data on the newest message showing it."""
+    async def press(self, data: str | CallbackData) -> int:
+        """Tap the button with this callback data on the newest message showing it; returns its id."""
         data = data.pack() if isinstance(data, CallbackData) else data
         message = await self.message_with(lambda b: b["callback_data"] == data)
         await self.tap(message["message_id"], data)
+        return int(message["message_id"])
 
     async def press_for(self, kind: type[Data], **fields: Any) -> Data:
         """Tap the newest button whose data is a ``kind`` with these field values; returns it."""
@@ -70,11 +72,12 @@ class ChatUser:
     async def find_model(self, format_id: str, code: str) -> None:
         """Open a format's models and turn "More" pages until the model's button shows."""
         card = ModelCard(code=code).pack()
-        await self.press(FormatModels(format=format_id))
+        # The screen is edited in place: read that message (a result may arrive below it meanwhile).
+        screen = await self.press(FormatModels(format=format_id))
         for page in range(1, 40):
-            if any(b["callback_data"] == card for b in buttons(await self.last())):
+            if any(b["callback_data"] == card for b in buttons(await self.message(screen))):
                 return
-            await self.press(FormatModels(format=format_id, page=page))
+            screen = await self.press(FormatModels(format=format_id, page=page))
         raise AssertionError(f"{code} is on no page of {format_id}")
 
     async def _update(self, path: str, body: dict[str, Any]) -> None:
@@ -85,7 +88,8 @@ class ChatUser:
         self.sent.append(update_id)
         await self.handled(update_id)
 
-    async def handled(self, update_id: int, within: float = WAIT) -> None:
+    async def handled(self, update_id: int, within: float | None = None) -> None:
+        within = within or self.within
         deadline = time.monotonic() + within
         while True:
             if self.h.stack.replicas > 1:
@@ -116,6 +120,9 @@ class ChatUser:
 
     async def last(self) -> Message:
         return (await self.bot_messages())[-1]
+
+    async def message(self, message_id: int) -> Message:
+        return next(m for m in await self.messages() if m["message_id"] == message_id)
 
     async def message_with(self, predicate: Callable[[dict[str, Any]], bool]) -> Message:
         for message in reversed(await self.bot_messages()):

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from contracts.models import GenerationRequest
 from contracts.queues import kie_task_queue, telegram_task_queue
 from db import Ledger, create_pool
+from genflow.embedded import free_port
 from genflow.stack import Ports, Stack, simulated_settings
 from kie.signature import callback_token, kie_signature
+from testkit.link import Link
 from testkit.memory import rss_mb
 from testkit.postgres import Postgres
 from workflows.starter import start_generation
@@ -49,6 +51,7 @@ class Harness:
     postgres: Postgres | None = None
     owned: bool = False
     users: list[int] = field(default_factory=list)
+    links: dict[str, Link] = field(default_factory=dict)  # replica name -> the cuttable link nginx uses
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @classmethod
@@ -66,6 +69,7 @@ class Harness:
         processes: tuple[str, ...] = ("worker", "telegram-worker", "webhooks"),
         database_url: str | None = None,
         replicas: int = 1,
+        links: tuple[str, ...] = (),
     ) -> AsyncIterator[Harness]:
         """A fresh stack in a temporary directory, with its own PostgreSQL; everything stopped on exit.
 
@@ -83,7 +87,8 @@ class Harness:
         second, which would measure SQLite rather than Genflow. Floors always share the server under test.
 
         ``replicas`` > 1: that many of each process (``worker-1``, ``worker-2``…), the webhooks servers and
-        the bots (in webhook mode) behind nginx on the webhooks port (``Stack.replicas``).
+        the bots (in webhook mode) behind nginx on the webhooks port (``Stack.replicas``); ``links``: replicas
+        (e.g. ``bot-1``) nginx reaches through a :class:`Link` the test can cut (``harness.links``).
         """
         data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         os.chmod(data_dir, 0o755)  # pgserver runs postgres as another user when we are root
@@ -112,19 +117,26 @@ class Harness:
             processes=processes,
             replicas=replicas,
         )
+        cuttable = {name: Link(free_port(), _port_of(stack, name)) for name in links}
+        stack.via = {name: link.port for name, link in cuttable.items()}
         try:
+            for link in cuttable.values():
+                await link.start()
             await asyncio.to_thread(_start_stack, stack, temporal_in_memory)
             async with cls.attach(stack, owned=True) as harness:
                 harness.postgres = postgres
+                harness.links = cuttable
                 await harness.wait_worker()
                 if "bot" in processes:
                     await harness.wait_bot()
                 yield harness
         finally:
             await asyncio.to_thread(stack.stop)
+            for link in cuttable.values():
+                await link.stop()
             if postgres is not None:
                 await asyncio.to_thread(postgres.close)
-            if not keep:
+            if not keep and not os.environ.get("GENFLOW_KEEP_STACK"):  # kept: its logs, for a post-mortem
                 shutil.rmtree(data_dir, ignore_errors=True)
 
     @classmethod
@@ -185,6 +197,25 @@ class Harness:
                 raise TimeoutError("the bot never started")
             await asyncio.sleep(0.1)
 
+    async def wait_ready(self, name: str, within: float = 90) -> None:
+        """Until a replica serves: a worker polls its queues; a webhooks server or bot answers /readyz 200
+        (listening is not serving: the webhooks server answers 503 until Temporal and PostgreSQL answer)."""
+        if name.startswith(("worker", "telegram-worker")):
+            await self.wait_worker(within)
+            return
+        child = next(c for c in self.stack.children if c.name == name)
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                async with self.http.get(f"http://127.0.0.1:{child.port}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} not ready after {within} s")
+            await asyncio.sleep(0.1)
+
     # -- addresses and secrets -----------------------------------------------------------------------------
     @property
     def kie(self) -> str:
@@ -218,13 +249,11 @@ class Harness:
 
     # -- processes -----------------------------------------------------------------------------------------
     def replicas_of(self, process: str) -> list[str]:
-        """The children running ``process``: itself, or its replicas ``<process>-1``, ``<process>-2``…"""
+        """The children running ``process``: itself, or its replicas ``<process>-1``, ``<process>-2``…, in
+        order (a restarted child moves to the end of ``stack.children``)."""
         names = [c.name for c in self.stack.children]
-        return [
-            n
-            for n in names
-            if n == process or (n.startswith(f"{process}-") and n[len(process) + 1 :].isdigit())
-        ]
+        ours = [n for n in names if n.startswith(f"{process}-") and n[len(process) + 1 :].isdigit()]
+        return [process] if process in names else sorted(ours, key=lambda n: int(n.rsplit("-", 1)[1]))
 
     def pid(self, name: str) -> int:
         child = next(c for c in self.stack.children if c.name == name)
@@ -308,6 +337,15 @@ class Harness:
             await asyncio.sleep(every)
             n = await self.count(query)
         return n
+
+
+def _port_of(stack: Stack, name: str) -> Callable[[], int]:
+    def port() -> int:
+        child = next(c for c in stack.children if c.name == name)
+        assert child.port is not None
+        return child.port
+
+    return port
 
 
 def _start_stack(stack: Stack, temporal_in_memory: bool) -> None:

@@ -51,7 +51,7 @@ def is_transient(error: BaseException) -> bool:
             asyncpg.TooManyConnectionsError,
             TelegramNetworkError,
             TelegramServerError,
-            ConnectionError,
+            OSError,  # connection refused or reset, a socket gone while PostgreSQL restarts
             TimeoutError,
         ),
     )

@@ -56,9 +56,28 @@ class OnceMiddleware(BaseMiddleware):
         except BaseException:
             await asyncio.shield(self.updates.release(bot_id, update_id))
             raise
-        await asyncio.shield(self.updates.done(bot_id, update_id))
+        await asyncio.shield(self._mark_done(bot_id, update_id))
         self._forget_old()
         return result
+
+    async def _mark_done(self, bot_id: int, update_id: int) -> None:
+        """The update was handled: record it, retrying while PostgreSQL is away. If that never succeeds the
+        answer is still 200 (Telegram would otherwise deliver it again, and it would be handled twice)."""
+        deadline = time.monotonic() + self.wait
+        delay = 0.1
+        while True:
+            try:
+                await self.updates.done(bot_id, update_id)
+                return
+            except Exception as error:
+                if time.monotonic() + delay > deadline:
+                    log.warning(
+                        "handled update not recorded as done",
+                        extra={"update_id": update_id, "error": type(error).__name__},
+                    )
+                    return
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
 
     def _forget_old(self) -> None:
         """Hourly, in the background: claims older than a day go (Telegram gives up on an update by then)."""

@@ -8,6 +8,7 @@ CREATE TABLE bot_updates (
     claimed_at timestamptz NOT NULL DEFAULT now(),
     done_at    timestamptz,
     claims     integer NOT NULL DEFAULT 1,  -- more than 1: a claim expired and another replica took over
+    finishes   integer NOT NULL DEFAULT 0,  -- handlers that ran to the end: more than 1 is an update handled twice
     duplicates integer NOT NULL DEFAULT 0,  -- deliveries of an update already handled, answered without handling
     PRIMARY KEY (bot_id, update_id)
 );

@@ -1,7 +1,7 @@
 """What must hold after a chaos run: nothing lost, nothing twice (every workflow closed, the ledger's
 invariant, charges equal to the successes' prices, no open holds, every success delivered, no 5xx from the
 webhook, rows agreeing with results, every process alive, payments credited once, a revoked KIE key out of
-the rotation)."""
+the rotation, recipes closed; with replicas, Telegram's updates handled once each and the forms intact)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from testkit.chaos.chains import check_recipes
 from testkit.chaos.evidence import deliveries, webhook_answers
 from testkit.chaos.payments import check_payments
 from testkit.chaos.plan import CHAOS_KIE_KEYS, Run
+from testkit.chaos.updates import check_updates
 from testkit.checks import Check, passed_if
 from testkit.harness import Harness
 
@@ -116,7 +117,7 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
     hooks = await webhook_answers(h, run)
     checks.append(
         passed_if(
-            "webhook never answered 5xx (503 only while Temporal or PostgreSQL down)",
+            "webhook never answered 5xx (503 only while Temporal or PostgreSQL down)",  # 502 too behind nginx
             not hooks["bad"],
             f"{hooks['attempts']} callback attempts: {hooks['by_status']}; "
             f"{len(hooks['bad'])} violation(s){' e.g. ' + str(hooks['bad'][:2]) if hooks['bad'] else ''}",
@@ -169,6 +170,10 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
     chains_check, chains_facts = await check_recipes(h, run)
     checks.append(chains_check)
 
+    # 13–15. replicas: Telegram's updates delivered and handled once each, the forms intact
+    update_checks, update_facts = await check_updates(h, run)
+    checks += update_checks
+
     tg_faults = [c for c in await h.telegram_calls() if c.get("fault") == "chaos"]
     facts = {
         "outcomes": outcomes,
@@ -185,6 +190,13 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
         "webhook_answers": hooks["by_status"],
         "payments": payments_facts,
         **chains_facts,
+        **(
+            {"replica_kills": run.replica_kills, "temporal_down_s": run.temporal_down}
+            if run.replica_kills
+            else {}
+        ),
+        **({"link_cuts_at_s": [round(t, 1) for t in run.link_cuts]} if run.link_cuts else {}),
+        **update_facts,
         "deliveries": {k: v for k, v in delivery.items() if k != "missing"},
     }
     return checks, facts
@@ -210,3 +222,13 @@ def _count_by(items: list[dict[str, Any]], key: str) -> dict[str, int]:
     for item in items:
         counts[str(item.get(key))] = counts.get(str(item.get(key)), 0) + 1
     return counts
+
+
+def _replica_facts(run: Run) -> dict[str, Any]:
+    if not run.replica_kills and not run.temporal_down and not run.link_cuts:
+        return {}
+    return {
+        "replica_kills": run.replica_kills,
+        "temporal_down_s": [(round(a, 1), round(b, 1)) for a, b in run.temporal_down],
+        "link_cuts_at_s": [round(t, 1) for t in run.link_cuts],
+    }

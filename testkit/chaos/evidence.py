@@ -94,7 +94,10 @@ async def webhook_answers(h: Harness, run: Run) -> dict[str, Any]:
             # Temporal or PostgreSQL is down, and while its pool reconnects just after.
             outages = run.temporal_down + run.postgres_down
             unavailable = any(a <= at <= b + RECONNECT_GRACE for a, b in outages)
-            if status is None or (status >= 500 and not (status == 503 and unavailable)):
+            # Behind nginx (replicas) a replica restarting while the other waits out the outage makes the
+            # proxy answer 502 rather than 503: the same outage, and KIE retries it alike.
+            excused = (503, 502) if h.stack.replicas > 1 else (503,)
+            if status is None or (status >= 500 and not (status in excused and unavailable)):
                 bad.append({"task": summary["taskId"], "at_s": round(at, 1), "status": status, **record})
     several = sum(1 for n in tasks_per_generation.values() if n > 1)
     return {"attempts": attempts, "by_status": by_status, "bad": bad, "several_tasks": several}

@@ -74,7 +74,22 @@ class ChaosPlan:
             {"share": 0.05, "error_code": 502},
         ]
     )
+    telegram_methods: list[str] | None = None  # the Bot API methods the rules hit; None: every one
+    # Replicas (more than 1): that many of every process behind nginx; a kill then SIGKILLs one replica of
+    # each kind (taking turns), the Temporal server restarts on its database file at ``temporal_restarts_at``,
+    # and the link between nginx and bot-1 drops for ``link_cut_seconds`` at ``link_cuts_at``.
+    replicas: int = 1
+    temporal_restarts_at: list[float] = field(default_factory=list)
+    temporal_down_seconds: float = 3.0
+    link_cuts_at: list[float] = field(default_factory=list)
+    link_cut_seconds: float = 5.0
+    # Users who walk the bot's form (menu → model → prompt → Generate) again and again during the run: their
+    # updates cross replicas, kills and cuts; each walk must find its form where it left it.
+    form_users: int = 0
 
+
+# A replicated run's processes (``Harness.start(replicas=...)``), behind nginx where they listen.
+REPLICA_PROCESSES = ("worker", "telegram-worker", "webhooks", "bot")
 
 # The stack's KIE accounts (Harness extra_env KIE_API_KEYS): the second is revoked mid-surge.
 CHAOS_KIE_KEYS = ("chaos-kie-account-a", "chaos-kie-account-b")
@@ -89,7 +104,7 @@ class Run:
     began: float = 0.0
     kills: list[float] = field(default_factory=list)
     postgres_down: list[tuple[float, float]] = field(default_factory=list)
-    temporal_down: list[tuple[float, float]] = field(default_factory=list)  # none in these plans
+    temporal_down: list[tuple[float, float]] = field(default_factory=list)
     results: dict[str, GenerationResult | None] = field(default_factory=dict)
     plan: ChaosPlan = field(default_factory=ChaosPlan)
     payers: list[int] = field(default_factory=list)
@@ -98,6 +113,9 @@ class Run:
     payment_steps: dict[str, int] = field(default_factory=dict)  # how each attempt ended
     surge_ids: list[str] = field(default_factory=list)
     key_revoked_at: float | None = None
+    replica_kills: dict[str, int] = field(default_factory=dict)  # per kind of process
+    link_cuts: list[float] = field(default_factory=list)
+    walks: list[dict[str, Any]] = field(default_factory=list)  # testkit.chaos.forms
     statuses: dict[str, str] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)  # start to close, seconds
     settled_after: float = 0.0

@@ -16,8 +16,10 @@ from contracts.models import GenerationResult
 from kie.accounts import key_id
 from testkit.chaos.chains import settle_recipes, start_recipes
 from testkit.chaos.checks import check
+from testkit.chaos.forms import walk_forms
 from testkit.chaos.payments import pay_burst
 from testkit.chaos.plan import CHAOS_KIE_KEYS, MIX, ChaosPlan, Run
+from testkit.chaos.replicas import cut_bot_link, kill_one_of_each, restart_temporal
 from testkit.checks import Check
 from testkit.harness import Harness
 
@@ -27,7 +29,8 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
     run = Run(plan=plan)
     previous_kie = await h.kie_get("/_sim/config")
     await h.kie_config(**plan.kie, seed=plan.seed)
-    await h.telegram_post("/_sim/faults/chaos", {"seed": plan.seed, "rules": plan.telegram_rules})
+    faults = {"seed": plan.seed, "rules": plan.telegram_rules, "methods": plan.telegram_methods}
+    await h.telegram_post("/_sim/faults/chaos", faults)
     try:
         run.users = [await h.new_user(credits=plan.credits_per_user) for _ in range(plan.users)]
         run.blocked_user = run.users[0]
@@ -40,6 +43,7 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         payments = asyncio.create_task(pay_burst(h, plan, run, say))
         surge = asyncio.create_task(_surge(h, plan, run, say))
         chains = asyncio.create_task(start_recipes(h, plan, run, say))
+        forms = asyncio.create_task(walk_forms(h, plan, run, say))
         gap = plan.start_seconds / max(1, plan.generations)
         starts = []
         for index, (user, model) in enumerate(orders):
@@ -51,6 +55,7 @@ async def run_chaos(h: Harness, plan: ChaosPlan, *, say=print) -> tuple[Run, lis
         await payments
         await surge
         await chains
+        await forms
         await settle_recipes(h, plan, run)
         await _settle(h, plan, run, say)
     finally:
@@ -102,11 +107,26 @@ async def _surge(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
 
 
 async def _disrupt(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
-    events: list[tuple[float, str]] = [(t, "kill") for t in plan.worker_kills_at]
+    if plan.replicas > 1:
+        # Replica kills keep their own schedule: the next waits until the last one's replicas serve again
+        # (two replicas of a kind down at once would be an outage, not a fault this run means to show).
+        kills = [(t, "kill") for t in plan.worker_kills_at]
+        await asyncio.gather(_events(h, plan, run, say, kills), _events(h, plan, run, say, _other(plan, h)))
+    else:
+        await _events(h, plan, run, say, [(t, "kill") for t in plan.worker_kills_at] + _other(plan, h))
+
+
+def _other(plan: ChaosPlan, h: Harness) -> list[tuple[float, str]]:
+    events = [(t, "temporal") for t in plan.temporal_restarts_at]
+    events += [(t, "cut") for t in plan.link_cuts_at]
     if plan.revoke_key_at is not None:
         events.append((plan.revoke_key_at, "revoke"))
     if plan.postgres_restart_at is not None and h.postgres is not None:
         events.append((plan.postgres_restart_at, "postgres"))
+    return events
+
+
+async def _events(h: Harness, plan: ChaosPlan, run: Run, say, events: list[tuple[float, str]]) -> None:
     for at, what in sorted(events):
         delay = at - (time.time() - run.began)
         if delay > 0:
@@ -115,6 +135,12 @@ async def _disrupt(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
             await h.kie_config(revoked_keys=[CHAOS_KIE_KEYS[1]])
             run.key_revoked_at = time.time() - run.began
             say(f"KIE revoked key {key_id(CHAOS_KIE_KEYS[1])} at +{run.key_revoked_at:.1f} s")
+        elif what == "kill" and plan.replicas > 1:
+            await kill_one_of_each(h, run, say)
+        elif what == "temporal":
+            await restart_temporal(h, plan, run, say)
+        elif what == "cut":
+            cut_bot_link(h, plan, run, say)
         elif what == "kill":
             if plan.kill_when_quiet:
                 await _wait_quiet(h, run)

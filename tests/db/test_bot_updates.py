@@ -25,8 +25,10 @@ async def test_one_replica_handles_an_update_and_later_deliveries_see_it_done(db
     await first.done(BOT, update)
     assert await second.claim(BOT, update) is Claim.DONE
     assert await first.claim(BOT, update) is Claim.DONE
-    row = await db_pool.fetchrow("SELECT claims, duplicates FROM bot_updates WHERE update_id = $1", update)
-    assert (row["claims"], row["duplicates"]) == (1, 2)
+    row = await db_pool.fetchrow(
+        "SELECT claims, duplicates, finishes FROM bot_updates WHERE update_id = $1", update
+    )
+    assert (row["claims"], row["duplicates"], row["finishes"]) == (1, 2, 1)
     # Update ids count per bot: another bot's update of the same number is its own.
     assert await second.claim(BOT + 1, update) is Claim.MINE
 
@@ -53,6 +55,11 @@ async def test_a_claim_left_by_a_dead_replica_expires(db_pool: asyncpg.Pool) -> 
     assert await alive.claim(BOT, update) is Claim.MINE
     claims = await db_pool.fetchval("SELECT claims FROM bot_updates WHERE update_id = $1", update)
     assert claims == 2
+    # Had the first replica been alive after all, both would finish: counted, so a check can see it.
+    await alive.done(BOT, update)
+    await dead.done(BOT, update)
+    finishes = await db_pool.fetchval("SELECT finishes FROM bot_updates WHERE update_id = $1", update)
+    assert finishes == 2
 
 
 async def test_claims_older_than_a_day_are_forgotten(db_pool: asyncpg.Pool) -> None:

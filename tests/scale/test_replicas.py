@@ -123,24 +123,7 @@ async def restart(h: Harness, name: str) -> None:
     """SIGTERM (the replica drains), start it again, and wait until it serves."""
     await asyncio.to_thread(h.stack.stop_child, name)
     await asyncio.to_thread(h.stack.start_child, name)
-    if name.startswith(("worker-", "telegram-worker-")):
-        await h.wait_worker()
-    else:  # listening is not serving: the webhooks server answers 503 until Temporal and PostgreSQL answer
-        await ready(h, name)
-
-
-async def ready(h: Harness, name: str, within: float = 60) -> None:
-    child = next(c for c in h.stack.children if c.name == name)
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        try:
-            async with h.http.get(f"http://127.0.0.1:{child.port}/readyz") as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        assert asyncio.get_running_loop().time() < deadline, f"{name} not ready after {within} s"
-        await asyncio.sleep(0.1)
+    await h.wait_ready(name)
 
 
 async def kie_callback_answers(h: Harness, workflow_ids: set[str]) -> list[int | None]:
