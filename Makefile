@@ -41,7 +41,7 @@ lock:
 	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --constraint=requirements/prod.txt --extra=dev \
 		--output-file=requirements/dev.txt pyproject.toml
 
-.PHONY: bench chaos upgrade
+.PHONY: bench chaos chaos-replicas upgrade
 
 # Latency, throughput, webhook, cost and memory beside their floors, on a fresh stack (docs/performance.md).
 bench: $(STAMP)
@@ -50,6 +50,10 @@ bench: $(STAMP)
 # Generations under faults, worker kills and a PostgreSQL restart, then 5,000 hostile webhook requests.
 chaos: $(STAMP)
 	$(PY) -m bench.chaos
+
+# The same on two of every process behind nginx: replica kills, Temporal and PostgreSQL restarts, a cut link.
+chaos-replicas: $(STAMP)
+	$(PY) -m bench.chaos --replicas 2
 
 # A rolling upgrade with a workflow change: 100 generations on version A, each worker replica replaced by B.
 upgrade: $(STAMP)

@@ -153,6 +153,8 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 recipes.hold_recipe,
                 recipes.release_recipe,
             ],
+            # Bounded: thousands of generations waiting for KIE must not grow the process without limit.
+            max_cached_workflows=settings.worker_max_cached_workflows,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
         submits = Worker(

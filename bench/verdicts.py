@@ -12,8 +12,29 @@ TARGETS = {
     "webhook": "p99 <= 1.3x floor, all < 15 s",
     "cost": "<= 12 actions per generation",
     "memory": "worker RSS <= 300 MB",
+    "waiting": "worker RSS <= 300 MB, evicted p50 <= 2x cached",
     "surge": "0 429s, drain <= 1.1x, light p95 <= 1.2x fair",
 }
+
+
+def waiting_verdict(w: dict[str, Any]) -> tuple[bool, str, str]:
+    """RSS with every generation waiting, and callback -> chat of evicted against cached ones (row 6)."""
+    cached, evicted = w["cached"]["callback_to_chat"], w["evicted"]["callback_to_chat"]
+    ok = (
+        w["worker_rss_mb"] <= 300
+        and w["generations_waiting"] == w["generations"]
+        and bool(cached and evicted)
+        and min(cached["n"], evicted["n"]) >= w["samples_wanted"] // 2
+        and w["ratio_p50"] is not None
+        and w["ratio_p50"] <= 2.0
+    )
+    ours = f"{w['worker_rss_mb']} MB (cache {w['max_cached_workflows']})"
+    if cached and evicted:
+        ours += (
+            f"; cached p50 {cached['p50_ms']} / p95 {cached['p95_ms']} ms (n {cached['n']}), "
+            f"evicted p50 {evicted['p50_ms']} / p95 {evicted['p95_ms']} ms (n {evicted['n']})"
+        )
+    return ok, ours, f"{w['ratio_p50']}x"
 
 
 def _others(r: dict[str, Any], phase: str) -> str:
@@ -90,12 +111,15 @@ def verdicts(r: dict[str, Any]) -> list[list[Any]]:
             f"telegram-worker {mem['telegram_worker_rss_mb_idle_before']} -> "
             f"{mem['telegram_worker_rss_mb']} MB",
         )
+    if "waiting" in r:
+        ok, ours, ratio = waiting_verdict(r["waiting"])
+        row("waiting", ok, f"6 waiting ({r['waiting']['generations_waiting']} waiting)", ours, "-", ratio)
     for keys, surge in sorted(r.get("surge", {}).items()):
         ok, _text = surge_verdict(surge)
         row(
             "surge",
             ok,
-            f"6 surge ({surge['requests']} reqs, {keys} key{'s' if int(keys) > 1 else ''})",
+            f"7 surge ({surge['requests']} reqs, {keys} key{'s' if int(keys) > 1 else ''})",
             f"429s {surge['kie_429']}, drain {surge['drain_seconds']} s, "
             f"light p95 {surge['light_wait_p95_s']} s, first p95 {surge['light_first_wait_p95_s']} s, "
             f"edits {surge['edits_max_per_second']}/s",

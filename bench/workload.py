@@ -16,6 +16,9 @@ class Sizes:
     webhook_callbacks: int = 2000
     webhook_concurrency: int = 100
     memory_generations: int = 2000
+    waiting_generations: int = 10_000  # row 6: generations waiting for KIE with a bounded workflow cache
+    waiting_samples: int = 40  # row 6: callbacks measured in each group (cached, evicted)
+    waiting_cache: int | None = None  # row 6: WORKER_MAX_CACHED_WORKFLOWS; None: the setting's default
     start_concurrency: int = 50
     surge_scale: float = 1.0  # the surge row's size: 1.0 is 1,000 requests from 200 users
     surge_keys: tuple[int, ...] = (1, 3)  # KIE keys of each surge run

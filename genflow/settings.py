@@ -91,6 +91,9 @@ class Settings(BaseSettings):
 
     # Operations
     worker_metrics_port: int | None = Field(default=9464, ge=1, le=65535)
+    # Workflows the worker keeps in memory (Temporal's sticky cache, least recently used out first); an
+    # evicted one is replayed from its history when its next task (a callback, a poll) comes.
+    worker_max_cached_workflows: int = Field(default=500, ge=0)
     telegram_worker_metrics_port: int | None = Field(default=9465, ge=1, le=65535)
     # Telegram lets a bot send about 30 messages a second in all; enforced server-side on the Telegram queue.
     # 25, not 30: the server's rate limiter lets short bursts through (measured: 34 in one second at 30).

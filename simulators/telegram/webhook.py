@@ -42,6 +42,12 @@ class Delivery:
     error: str | None  # what getWebhookInfo.last_error_message would show; None when accepted
     upstream: str | None  # X-Upstream of the answer (the replica behind a load balancer)
     seconds: float
+    kind: str = ""  # the update type ("message", "callback_query", …; a paying message: "successful_payment")
+
+
+def kind_of(update: PendingUpdate) -> str:
+    payload = update.payload if isinstance(update.payload, dict) else {}
+    return "successful_payment" if payload.get("successful_payment") else update.type
 
 
 def lane_of(update: PendingUpdate) -> str:
@@ -124,7 +130,7 @@ class WebhookWorker:
                 began = time.monotonic()
                 status, error, upstream = await self._post(hook, update)
                 self._record(Delivery(update.update_id, lane, attempt, time.time(), status, error, upstream,
-                                      round(time.monotonic() - began, 4)))  # fmt: skip
+                                      round(time.monotonic() - began, 4), kind_of(update)))  # fmt: skip
                 if error is None:
                     if update in state.updates:
                         state.updates.remove(update)

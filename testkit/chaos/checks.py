@@ -195,7 +195,14 @@ async def check(h: Harness, run: Run) -> tuple[list[Check], dict[str, Any]]:
             if run.replica_kills
             else {}
         ),
-        **({"link_cuts_at_s": [round(t, 1) for t in run.link_cuts]} if run.link_cuts else {}),
+        **(
+            {
+                "link_cuts_at_s": [round(t, 1) for t in run.link_cuts],
+                "updates_sent_during_cuts": run.cut_updates,
+            }
+            if run.link_cuts
+            else {}
+        ),
         **update_facts,
         "deliveries": {k: v for k, v in delivery.items() if k != "missing"},
     }

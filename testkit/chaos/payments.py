@@ -144,8 +144,14 @@ async def check_payments(h: Harness, run: Run) -> tuple[Check, dict[str, Any]]:
     for payment in taken:
         paid_by[payment["user"]] = paid_by.get(payment["user"], 0) + 1
     wrong_balance = [b["user_id"] for b in balances if b["balance"] != credits * paid_by.get(b["user_id"], 0)]
-    # How many successful_payment updates the bot was handed (duplicates included), from the call log.
+    # How many successful_payment updates the bot was handed (duplicates included): from the call log under
+    # long polling, from the webhook deliveries (accepted ones) with replicas.
     delivered_updates = 0
+    if h.stack.replicas > 1:
+        deliveries = (await h.telegram_get("/_sim/webhook/deliveries"))["deliveries"]
+        delivered_updates = sum(
+            1 for d in deliveries if d["kind"] == "successful_payment" and d["error"] is None
+        )
     for call in await h.telegram_calls("getUpdates"):
         for update in call.get("result") or []:
             message = update.get("message") or {}
@@ -153,7 +159,8 @@ async def check_payments(h: Harness, run: Run) -> tuple[Check, dict[str, Any]]:
                 delivered_updates += 1
     ok = bool(charges) and not twice and not uncredited and not unpaid and not wrong_balance
     ok = ok and len(rows) == len(charges)
-    bot = "alive" if h.alive("bot") else "DEAD"
+    bots = h.replicas_of("bot") or ["bot"]
+    bot = "alive" if all(h.alive(name) for name in bots) else "DEAD"
     detail = (
         f"{len(charges)} payments by {len(run.payers)} users ({len(run.payment_failures)} gave up), "
         f"{delivered_updates} successful_payment updates, "

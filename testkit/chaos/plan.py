@@ -115,6 +115,7 @@ class Run:
     key_revoked_at: float | None = None
     replica_kills: dict[str, int] = field(default_factory=dict)  # per kind of process
     link_cuts: list[float] = field(default_factory=list)
+    cut_updates: int = 0  # sent by a user while the link was cut
     walks: list[dict[str, Any]] = field(default_factory=list)  # testkit.chaos.forms
     statuses: dict[str, str] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)  # start to close, seconds

@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from testkit.chaos.plan import ChaosPlan, Run
+from testkit.chat_user import ChatUser
 from testkit.harness import Harness
 
 KINDS = ("worker", "telegram-worker", "webhooks", "bot")
@@ -39,9 +40,17 @@ async def restart_temporal(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
     say(f"Temporal server down from +{down - run.began:.1f} s to +{up - run.began:.1f} s")
 
 
-def cut_bot_link(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
-    """Open connections between nginx and bot-1 reset, new ones refused, for ``link_cut_seconds``."""
+async def cut_bot_link(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
+    """Open connections between nginx and bot-1 reset, new ones refused, for ``link_cut_seconds``, while a
+    user keeps chatting: the form walkers may all be waiting for their results then, and a cut that meets
+    no update shows nothing."""
+    user = ChatUser(h, await h.new_user(credits=0), within=60.0)
+    run.users.append(user.id)
     link = h.links[CUT]
     link.cut(plan.link_cut_seconds)
     run.link_cuts.append(time.time() - run.began)
     say(f"link nginx → {CUT} cut at +{run.link_cuts[-1]:.1f} s for {plan.link_cut_seconds:.0f} s")
+    while link.down:
+        await user.send("/menu")  # handled (by the replica nginx fell back to) before the next
+        run.cut_updates += 1
+        await asyncio.sleep(0.2)

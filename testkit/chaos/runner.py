@@ -127,6 +127,7 @@ def _other(plan: ChaosPlan, h: Harness) -> list[tuple[float, str]]:
 
 
 async def _events(h: Harness, plan: ChaosPlan, run: Run, say, events: list[tuple[float, str]]) -> None:
+    cuts: list[asyncio.Task[None]] = []  # a cut lasts a while; the events after it keep their times
     for at, what in sorted(events):
         delay = at - (time.time() - run.began)
         if delay > 0:
@@ -140,7 +141,7 @@ async def _events(h: Harness, plan: ChaosPlan, run: Run, say, events: list[tuple
         elif what == "temporal":
             await restart_temporal(h, plan, run, say)
         elif what == "cut":
-            cut_bot_link(h, plan, run, say)
+            cuts.append(asyncio.create_task(cut_bot_link(h, plan, run, say)))
         elif what == "kill":
             if plan.kill_when_quiet:
                 await _wait_quiet(h, run)
@@ -154,6 +155,7 @@ async def _events(h: Harness, plan: ChaosPlan, run: Run, say, events: list[tuple
             down, up = await asyncio.to_thread(h.postgres.restart, plan.postgres_down_seconds)
             run.postgres_down.append((down - run.began, up - run.began))
             say(f"PostgreSQL down from +{down - run.began:.1f} s to +{up - run.began:.1f} s")
+    await asyncio.gather(*cuts)
 
 
 async def _wait_quiet(h: Harness, run: Run, within: float = 20) -> None:

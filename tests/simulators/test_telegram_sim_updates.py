@@ -17,7 +17,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiohttp import web
 
 from simulators.telegram import SimulatorConfig, TelegramSimulator
+from simulators.telegram.models import PendingUpdate
 from simulators.telegram.testing import TEST_TOKEN, bot_for, make_png, running_simulator, shape_differences
+from simulators.telegram.webhook import kind_of
 
 USER = 123456789
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
@@ -274,3 +276,12 @@ async def test_webhook_keeps_each_chat_in_order_and_serves_chats_in_parallel(
         (f"chat:{other}", 1, 200, "replica-2"),
     ]
     assert sum(1 for d in log if d["error"] is None) == 4
+    assert {d["kind"] for d in log} == {"message"}
+
+
+def test_a_delivery_names_the_kind_of_update_it_carried() -> None:
+    """The chaos checks count the successful_payment updates the bots were handed from these."""
+    paid = PendingUpdate(1, "message", {"chat": {"id": 1}, "successful_payment": {"currency": "XTR"}})
+    assert kind_of(paid) == "successful_payment"
+    assert kind_of(PendingUpdate(2, "message", {"chat": {"id": 1}, "text": "hi"})) == "message"
+    assert kind_of(PendingUpdate(3, "callback_query", {"id": "7", "data": "x"})) == "callback_query"
