@@ -304,3 +304,18 @@ async def test_the_interim_refund_snippet_refunds_once(migrated_database_url: st
     kinds = sorted(m.kind for m in await ledger.recent_movements(user, limit=10))
     assert kinds == ["charge", "hold", "refund", "topup"]
     assert await check_invariant(db_pool) == []
+
+
+async def test_the_bot_updates_query_finds_a_taken_over_claim(db_pool):
+    """The runbook's bot_updates query ("Several replicas") runs on the real schema and shows an update whose
+    claim another replica took over, and not one handled once."""
+    blocks = re.findall(r"```sql\n(.*?)```", RUNBOOK, re.S)
+    query = next(b for b in blocks if "FROM bot_updates" in b)
+    bot = 900_000_000 + uuid.uuid4().int % 99_999_999
+    await db_pool.execute(
+        "INSERT INTO bot_updates (bot_id, update_id, claims, finishes, done_at) VALUES "
+        "($1, 1, 1, 1, now()), ($1, 2, 2, 1, now())",
+        bot,
+    )
+    rows = await db_pool.fetch(query)
+    assert [r["update_id"] for r in rows if r["bot_id"] == bot] == [2], rows
