@@ -88,7 +88,8 @@ def build_dispatcher(
     if metrics is not None:
         dp.update.outer_middleware(UpdateMetrics(metrics))  # inside errors: it sees the failures
     dp.update.outer_middleware(IgnoreUnknownUpdates())  # counted above as kind "unknown", "unhandled"
-    LanguageMiddleware(i18n).setup(dp)
+    # Not on "error": no handler listens there, and a failed update (PostgreSQL away) would query it again.
+    LanguageMiddleware(i18n).setup(dp, exclude={"error"})
     flood = FloodMiddleware(services.settings.bot_flood_rate_per_second, services.settings.bot_flood_burst)
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)

@@ -13,11 +13,17 @@ log = logging.getLogger(__name__)
 
 # A process starting while PostgreSQL restarts (a deploy of both, a failover) waits for it rather than exit.
 STARTUP_RETRY_SECONDS = 60.0
-_UNREACHABLE = (
+# PostgreSQL away for now: refused or reset, a socket gone, the server starting up, shutting down (a
+# connection in use is terminated with 57P01) or recovering from a crash. The same statement a moment later
+# may well succeed.
+UNREACHABLE: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
 )
 
 
@@ -41,7 +47,7 @@ async def create_pool(
     while True:
         try:
             return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection)
-        except _UNREACHABLE as error:
+        except UNREACHABLE as error:
             if time.monotonic() + delay > deadline:
                 raise
             log.warning("PostgreSQL not reachable yet (%s); retrying in %.1fs", type(error).__name__, delay)

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
-import asyncpg
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -28,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bot import keyboards
 from bot.middlewares.metrics import update_kind
+from db.pool import UNREACHABLE
 from genflow.i18n import pick_language
 
 log = logging.getLogger("bot.errors")
@@ -43,18 +43,8 @@ def is_transient(error: BaseException) -> bool:
     """A failure that a later delivery of the same update may not meet."""
     if isinstance(error, RPCError):
         return error.status in _TRANSIENT_RPC
-    return isinstance(
-        error,
-        (
-            asyncpg.PostgresConnectionError,
-            asyncpg.InterfaceError,
-            asyncpg.TooManyConnectionsError,
-            TelegramNetworkError,
-            TelegramServerError,
-            OSError,  # connection refused or reset, a socket gone while PostgreSQL restarts
-            TimeoutError,
-        ),
-    )
+    # PostgreSQL restarting (db.pool.UNREACHABLE: a connection terminated by its shutdown included).
+    return isinstance(error, (*UNREACHABLE, TelegramNetworkError, TelegramServerError, TimeoutError))
 
 
 class ErrorsMiddleware(BaseMiddleware):

@@ -85,13 +85,21 @@ async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
             assert webhook_secret(settings) == webhook_secret(settings.model_copy())  # same on every replica
 
             # The database is unreachable for one update: 500, Telegram delivers it again, then it works.
+            # What a restarting PostgreSQL raises, in turn: a connection lost, one terminated by its
+            # shutdown (found by the replicated chaos run: the user was told "something went wrong"), a
+            # connect refused while it starts.
             real = services.ledger.get_user
             failures = []
+            errors = [
+                asyncpg.PostgresConnectionError("connection lost"),
+                asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+                asyncpg.CannotConnectNowError("the database system is starting up"),
+            ]
 
             async def flaky(uid: int):
-                if not failures:
+                if len(failures) < len(errors):
                     failures.append(uid)
-                    raise asyncpg.PostgresConnectionError("connection lost")
+                    raise errors[len(failures) - 1]
                 return await real(uid)
 
             monkeypatch.setattr(services.ledger, "get_user", flaky)
@@ -101,7 +109,7 @@ async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
                 return any("How it works" in (m.text or "") for m in simulator.chat(user_id).from_bot())
 
             await wait_until(helped)
-            assert failures == [user_id]
+            assert failures == [user_id] * len(errors)
             help_calls = [m for m in simulator.chat(user_id).from_bot() if "How it works" in (m.text or "")]
             assert len(help_calls) == 1
 
@@ -135,10 +143,10 @@ async def test_webhook_mode(system: System, monkeypatch: pytest.MonkeyPatch):
             async with http.get(f"{base}/metrics") as response:
                 text = await response.text()
             assert sample(text, "genflow_bot_updates_total", kind="message", outcome="handled") == 3.0
-            assert sample(text, "genflow_bot_updates_total", kind="message", outcome="failed") == 1.0
+            assert sample(text, "genflow_bot_updates_total", kind="message", outcome="failed") == len(errors)
             assert sample(text, "genflow_ready", process="bot") == 1.0
             route = WEBHOOK_PATH
-            assert sample(text, "genflow_http_requests_total", route=route, status="500") == 1.0
+            assert sample(text, "genflow_http_requests_total", route=route, status="500") == len(errors)
             assert sample(text, "genflow_http_requests_total", route=route, status="401") == 2.0
     finally:
         stop.set()
