@@ -26,7 +26,7 @@ from bench.results import machine, write_results
 from testkit import bot_fuzz, webhook_fuzz
 from testkit.bot_fuzz import BotFuzzPlan
 from testkit.chaos import CHAOS_ENV, ChaosPlan, run_chaos
-from testkit.chaos.plan import REPLICA_PROCESSES
+from testkit.chaos.plan import MEDIA_METHODS, REPLICA_PROCESSES, WALKER_ENV
 from testkit.checks import Check, failed, print_checks
 from testkit.harness import Harness
 
@@ -81,9 +81,7 @@ def replicated_plan(args: argparse.Namespace) -> ChaosPlan:
         surge_at=14.0,
         revoke_key_at=16.0,
         recipes=10,
-        # The bot's own answers are left alone (the forms and payments are what is judged there); deliveries
-        # still meet Telegram's faults.
-        telegram_methods=["sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendDocument"],
+        telegram_methods=MEDIA_METHODS,
     )
 
 
@@ -111,8 +109,7 @@ async def _main(args: argparse.Namespace) -> int:
     processes += ("bot",) if bot and "bot" not in processes else ()
     # The bot fuzz walks the admin panel too: it needs an admin.
     admins = {"ADMIN_IDS": str(bot_fuzz.ADMIN_ID)} if args.bot_fuzz_updates else {}
-    # The form walkers tap faster than a person: the bot's flood limit would answer them "slow down".
-    walkers = {"BOT_FLOOD_RATE_PER_SECOND": "200", "BOT_FLOOD_BURST": "1000"} if replicated else {}
+    walkers = WALKER_ENV if replicated else {}
     async with Harness.start(
         prefix="genflow-chaos-",
         kie_rate_limit_per_second=20,

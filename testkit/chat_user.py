@@ -17,6 +17,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from contracts.buttons import FormatModels, ModelCard
 from testkit.harness import Harness
+from testkit.keyboards import matching
 
 Data = TypeVar("Data", bound=CallbackData)
 Message = dict[str, Any]
@@ -58,11 +59,7 @@ class ChatUser:
         """Tap the newest button whose data is a ``kind`` with these field values; returns it."""
 
         def wanted(button: dict[str, Any]) -> Data | None:
-            try:
-                data = kind.unpack(button.get("callback_data", ""))
-            except (TypeError, ValueError):
-                return None
-            return data if all(getattr(data, k) == v for k, v in fields.items()) else None
+            return matching(button.get("callback_data", ""), kind, **fields)
 
         message = await self.message_with(lambda b: wanted(b) is not None)
         found = next(d for b in buttons(message) if (d := wanted(b)) is not None)

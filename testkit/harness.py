@@ -26,8 +26,9 @@ import asyncpg
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from contracts.models import GenerationRequest
 from contracts.queues import kie_task_queue, telegram_task_queue
@@ -329,6 +330,25 @@ class Harness:
 
     async def count(self, query: str) -> int:
         return (await self.client.count_workflows(query)).count
+
+    async def wait_closed(self, ids: list[str], *, within: float) -> dict[str, WorkflowExecutionDescription]:
+        """Until every one of these workflows has closed (or ``within`` passed): the closed ones'
+        descriptions. A describe the server cannot answer (restarting) is tried again on the next round."""
+        deadline = time.monotonic() + within
+        closed: dict[str, WorkflowExecutionDescription] = {}
+        pending = set(ids)
+        while pending and time.monotonic() < deadline:
+            for workflow_id in list(pending):
+                try:
+                    description = await self.client.get_workflow_handle(workflow_id).describe()
+                except RPCError:
+                    continue
+                if description.status != WorkflowExecutionStatus.RUNNING:
+                    pending.discard(workflow_id)
+                    closed[workflow_id] = description
+            if pending:
+                await asyncio.sleep(1.0)
+        return closed
 
     async def wait_count(self, query: str, target: int, *, within: float, every: float = 0.5) -> int:
         deadline = time.monotonic() + within

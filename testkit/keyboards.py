@@ -30,7 +30,12 @@ def unpacked(data: str, kind: type[Data]) -> Data | None:
         return None
 
 
+def matching(data: str, kind: type[Data], **fields: Any) -> Data | None:
+    """The callback data as a ``kind`` when it is one with these field values, else None."""
+    found = unpacked(data, kind)
+    return found if found is not None and all(getattr(found, k) == v for k, v in fields.items()) else None
+
+
 def matches(data: str, kind: type[CallbackData], **fields: Any) -> bool:
     """True when ``data`` is a ``kind`` with these field values."""
-    found = unpacked(data, kind)
-    return found is not None and all(getattr(found, k) == v for k, v in fields.items())
+    return matching(data, kind, **fields) is not None

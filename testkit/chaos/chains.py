@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
@@ -70,21 +69,11 @@ async def start_recipes(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
 
 async def settle_recipes(h: Harness, plan: ChaosPlan, run: Run) -> None:
     """Wait for every recipe; then its steps that ran join the generations the run judges."""
-    deadline = time.monotonic() + plan.settle_timeout
-    pending = set(run.recipe_ids)
-    while pending and time.monotonic() < deadline:
-        for workflow_id in list(pending):
-            try:
-                description = await h.client.get_workflow_handle(workflow_id).describe()
-            except RPCError:
-                continue
-            if description.status != WorkflowExecutionStatus.RUNNING:
-                pending.discard(workflow_id)
-                if description.status == WorkflowExecutionStatus.COMPLETED:
-                    handle = h.client.get_workflow_handle(workflow_id, result_type=RecipeResult)
-                    run.recipe_results[workflow_id] = await handle.result()
-        if pending:
-            await asyncio.sleep(1.0)
+    closed = await h.wait_closed(run.recipe_ids, within=plan.settle_timeout)
+    for workflow_id, description in closed.items():
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            handle = h.client.get_workflow_handle(workflow_id, result_type=RecipeResult)
+            run.recipe_results[workflow_id] = await handle.result()
     rows = await h.pool.fetch("SELECT id FROM generations WHERE chain_id = ANY($1)", run.recipe_ids)
     started = {row["id"] for row in rows}
     for steps in run.recipe_steps.values():

@@ -90,6 +90,11 @@ class ChaosPlan:
 
 # A replicated run's processes (``Harness.start(replicas=...)``), behind nginx where they listen.
 REPLICA_PROCESSES = ("worker", "telegram-worker", "webhooks", "bot")
+# Replicated runs leave the bot's own answers alone (the form walkers and payments judge those); deliveries
+# still meet Telegram's faults.
+MEDIA_METHODS = ["sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendDocument"]
+# The form walkers tap faster than a person: the bot's flood limit would answer them "slow down".
+WALKER_ENV = {"BOT_FLOOD_RATE_PER_SECOND": "200", "BOT_FLOOD_BURST": "1000"}
 
 # The stack's KIE accounts (Harness extra_env KIE_API_KEYS): the second is revoked mid-surge.
 CHAOS_KIE_KEYS = ("chaos-kie-account-a", "chaos-kie-account-b")

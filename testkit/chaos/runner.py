@@ -181,23 +181,12 @@ async def _wait_quiet(h: Harness, run: Run, within: float = 20) -> None:
 
 
 async def _settle(h: Harness, plan: ChaosPlan, run: Run, say) -> None:
-    deadline = time.monotonic() + plan.settle_timeout
-    pending = set(run.ids)
-    while pending and time.monotonic() < deadline:
-        for workflow_id in list(pending):
-            try:
-                description = await h.client.get_workflow_handle(workflow_id).describe()
-            except RPCError:
-                continue
-            if description.status != WorkflowExecutionStatus.RUNNING:
-                pending.discard(workflow_id)
-                run.statuses[workflow_id] = description.status.name if description.status else "?"
-                if description.close_time is not None:
-                    run.durations[workflow_id] = (
-                        description.close_time - description.start_time
-                    ).total_seconds()
-        if pending:
-            await asyncio.sleep(1.0)
+    closed = await h.wait_closed(run.ids, within=plan.settle_timeout)
+    for workflow_id, description in closed.items():
+        run.statuses[workflow_id] = description.status.name if description.status else "?"
+        if description.close_time is not None:
+            run.durations[workflow_id] = (description.close_time - description.start_time).total_seconds()
+    pending = set(run.ids) - closed.keys()
     for workflow_id in pending:
         run.statuses[workflow_id] = "RUNNING"
     run.settled_after = time.time() - run.began

@@ -16,6 +16,8 @@ from aiogram.fsm.storage.base import StorageKey
 
 from contracts.buttons import FormatModels, ModelCard
 from contracts.ids import parse_generation_id
+from testkit.chat_user import buttons
+from testkit.keyboards import matching
 from tests.bot.running import WAIT, RunningBot, start_bot
 from tests.fixtures.system import System
 
@@ -137,11 +139,7 @@ class User:
         """Tap the newest button whose callback data is a ``kind`` with these field values; returns it."""
 
         def wanted(button: dict[str, Any]) -> Data | None:
-            try:
-                data = kind.unpack(button.get("callback_data", ""))
-            except (TypeError, ValueError):
-                return None
-            return data if all(getattr(data, k) == v for k, v in fields.items()) else None
+            return matching(button.get("callback_data", ""), kind, **fields)
 
         message = await self.message_with(lambda b: wanted(b) is not None)
         found = next(d for b in buttons(message) if (d := wanted(b)) is not None)
@@ -246,11 +244,6 @@ class User:
         app = self.harness.app
         key = StorageKey(bot_id=app.bot.id, chat_id=self.id, user_id=self.id)
         return await app.storage.get_data(key)
-
-
-def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row if "callback_data" in b]
 
 
 def media_messages(chat: Chat) -> list[dict[str, Any]]:

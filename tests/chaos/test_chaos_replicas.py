@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from testkit.chaos import CHAOS_ENV, ChaosPlan, run_chaos
-from testkit.chaos.plan import REPLICA_PROCESSES
+from testkit.chaos.plan import MEDIA_METHODS, REPLICA_PROCESSES, WALKER_ENV
 from testkit.checks import failed
 from testkit.harness import Harness
 
@@ -32,8 +32,7 @@ PLAN = ChaosPlan(
     temporal_restarts_at=[7.0],
     link_cuts_at=[5.0],
     form_users=3,
-    # The bot's own answers are left alone (the forms are what is judged); deliveries still meet faults.
-    telegram_methods=["sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendDocument"],
+    telegram_methods=MEDIA_METHODS,
 )
 PLAN.kie |= {"create_429_share": 0.05, "create_5xx_share": 0.105, "latency": 0.8, "latency_jitter": 0.5}
 
@@ -46,7 +45,7 @@ async def test_nothing_lost_nothing_twice_on_two_replicas_of_everything():
         processes=REPLICA_PROCESSES,
         replicas=2,
         links=("bot-1",),
-        extra_env=CHAOS_ENV | {"BOT_FLOOD_RATE_PER_SECOND": "200", "BOT_FLOOD_BURST": "1000"},
+        extra_env=CHAOS_ENV | WALKER_ENV,
     ) as harness:
         run, checks, facts = await run_chaos(harness, PLAN, say=print)
         link = harness.links["bot-1"]
