@@ -143,6 +143,7 @@ async def workers(settings: Settings, client: Client) -> AsyncIterator[list[Work
                 queue.join_queue,
                 queue.queue_place,
                 kie_activities.check_task,
+                kie_activities.poll_tasks,
                 payments.credit_topup,
                 payments.reserve_topup_refund,
                 payments.complete_topup_refund,

@@ -18,8 +18,18 @@ from catalog import Catalog, ModelSpec, UnknownModel
 from contracts import activities as contract
 from contracts.activities import implements
 from contracts.ids import kie_key_alert_id, model_drift_alert_id
-from contracts.models import Reason, ResultFile, Stage, StatusInput, SubmitInput, SubmitOutcome, TaskCheck
+from contracts.models import (
+    PollInput,
+    Reason,
+    ResultFile,
+    Stage,
+    StatusInput,
+    SubmitInput,
+    SubmitOutcome,
+    TaskCheck,
+)
 from contracts.money import AdminNotice
+from contracts.polling import poll
 from contracts.routes import kie_callback_url
 from db import Generations, KieKeys, ModelRejections
 from genflow.settings import Settings
@@ -293,6 +303,11 @@ class KieActivities:
             fail_code=status.fail_code,
             fail_message=status.fail_message,
         )
+
+    @implements(contract.poll_tasks)
+    async def poll_tasks(self, data: PollInput) -> TaskCheck:
+        """``check_task`` on every task of a waiting generation, retried by Temporal until there is news."""
+        return await poll(data, self.check_task)
 
     async def _status(self, spec: ModelSpec, task_id: str, key: str | None) -> TaskStatus:
         """Ask with the key that made the task; a task of unknown origin is looked up with each key.

@@ -28,8 +28,13 @@ WORKFLOW_TASK_EVENTS = {
 }
 
 
+# Runs while the workflow waits for KIE (retried by Temporal between polls): it does not keep the workflow busy.
+WAITING_ACTIVITIES = {"poll_tasks"}
+
+
 async def wait_idle(handle: WorkflowHandle, *, need_timer: bool, within: float = 30) -> Any:
-    """Until the workflow sits waiting: its last event is a completed workflow task, no activity pending."""
+    """Until the workflow sits waiting: its last event is a completed workflow task, no activity pending but
+    the KIE poll."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         history = await handle.fetch_history()
@@ -38,7 +43,9 @@ async def wait_idle(handle: WorkflowHandle, *, need_timer: bool, within: float =
         timer = False
         for event in events:
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                open_activities.add(event.event_id)
+                scheduled = event.activity_task_scheduled_event_attributes
+                if scheduled.activity_type.name not in WAITING_ACTIVITIES:
+                    open_activities.add(event.event_id)
             elif event.event_type in (
                 EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
                 EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,

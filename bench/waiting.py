@@ -41,7 +41,7 @@ from testkit.memory import hwm_mb
 # moment may reach the cache after it, so a cached proof leaves this much room.
 WORKFLOW_TASK_SLOTS = 100
 # Thousands of waiting runs poll KIE (30 s, 1, 2, 5 min): on two cores shared with the Temporal server the
-# worker's queue can run behind by more than the usual few seconds (see docs/performance.md, row 6).
+# worker's queues can run behind by more than the usual few seconds (see docs/performance.md, row 6).
 IDLE_WITHIN = 300.0
 MEASURE_BUDGET = 600.0  # seconds for the callbacks of both groups
 

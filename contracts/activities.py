@@ -21,6 +21,7 @@ from contracts.models import (
     HoldInput,
     HoldOutcome,
     NotifyInput,
+    PollInput,
     PrepareInput,
     QueueInput,
     QueuePlace,
@@ -85,6 +86,13 @@ async def queue_place(data: QueueInput) -> QueuePlace: ...
 
 @activity.defn
 async def check_task(data: StatusInput) -> TaskCheck: ...
+
+
+@activity.defn
+async def poll_tasks(data: PollInput) -> TaskCheck:
+    """Ask KIE about every task; return news (``contracts.polling.news``) or raise "still running", which
+    Temporal retries on the poll schedule without a workflow task."""
+    ...
 
 
 @activity.defn
@@ -183,6 +191,7 @@ SERVED_ON: dict[Callable[..., Awaitable[Any]], Queue] = {
             join_queue,
             queue_place,
             check_task,
+            poll_tasks,
             credit_topup,
             reserve_topup_refund,
             complete_topup_refund,

@@ -229,6 +229,17 @@ class StatusInput(BaseModel):
     key_id: str | None = None  # None: the task's account is unknown (a callback named it); try each key
 
 
+class PollInput(BaseModel):
+    """Every KIE task of a generation, polled until there is news (``contracts.polling``)."""
+
+    generation_id: str
+    model_id: str
+    task_ids: list[str]
+    keys: dict[str, str] = Field(default_factory=dict)  # task id -> the KIE key that made it
+    shown_progress: float | None = None  # what the chat shows: progress is news a step past it
+    polls_before: int = 0  # polls already done: where on the schedule this poll's retries start
+
+
 class TaskCheck(BaseModel):
     task_id: str
     state: Literal["in_progress", "succeeded", "failed", "unknown"]
@@ -236,6 +247,7 @@ class TaskCheck(BaseModel):
     progress: float | None = None
     fail_code: str | None = None
     fail_message: str | None = None
+    polls: int = 0  # polls (each of every task) this answer took: the poll activity's attempts
 
 
 class SettleInput(BaseModel):

@@ -4,23 +4,32 @@ KIE has no idempotency key: a create whose answer was lost may have made a task,
 Callbacks route by generation, so a callback may name a task the generation never saw created; every task
 is asked about, the first success wins and is charged once. A callback is a notification: only a status
 check (``check_task``) decides.
+
+Without a callback in the first 30 s, the ``poll_tasks`` activity polls, retried by Temporal on the poll
+schedule (``contracts.polling``): a generation waiting for KIE then costs its worker no workflow task, and
+an evicted one is not replayed, until there is news (a callback, a poll request, a final state, progress by
+a step, or the deadline).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from contracts import activities
-    from contracts.models import KieCallbackSignal, StatusInput, TaskCheck
-    from workflows.policies import STATUS_RETRY
+    from contracts.models import KieCallbackSignal, PollInput, StatusInput, TaskCheck
+    from contracts.polling import poll_delay
+    from workflows.policies import POLL_RETRY, STATUS_RETRY
 
-# Without a callback we poll on a widening schedule: KIE's callbacks can be lost.
-POLL_SCHEDULE = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5))
+# Histories from before the poll activity polled with a timer per poll (replayed as they were).
+POLL_BY_ACTIVITY = "poll-by-activity"
+
+Progressed = Callable[[], Awaitable[None]]
 
 
 class KieTasks:
@@ -69,7 +78,7 @@ class KieTasks:
         deadline_seconds: int,
         *,
         add: Callable[[str], None],
-        progressed: Callable[[], Awaitable[None]],
+        progressed: Progressed,
     ) -> TaskCheck | None:
         """Wait for a callback (confirmed by a status check) or poll; None when the deadline passes.
         ``add`` takes each task a callback names; ``progressed`` runs when KIE reports new progress."""
@@ -80,19 +89,99 @@ class KieTasks:
             if remaining <= timedelta(0):
                 # One last look before giving up: the result may be there with its callback lost.
                 return await self.check_all(gid, model_id, add=add, progressed=progressed)
-            interval = POLL_SCHEDULE[min(polls_done, len(POLL_SCHEDULE) - 1)]
             try:
                 await workflow.wait_condition(
                     lambda: bool(self.pending) or self.poll_requested,
-                    timeout=min(interval, remaining),
+                    timeout=min(poll_delay(polls_done), remaining),
                     timeout_summary="next status poll",
                 )
             except TimeoutError:
                 polls_done += 1
+                if workflow.patched(POLL_BY_ACTIVITY):
+                    return await self._poll(gid, model_id, deadline, add=add, progressed=progressed)
             self.poll_requested = False
             final = await self.check_all(gid, model_id, add=add, progressed=progressed)
             if final is not None:
                 return final
+
+    async def _poll(
+        self,
+        gid: str,
+        model_id: str,
+        deadline: datetime,
+        *,
+        add: Callable[[str], None],
+        progressed: Progressed,
+    ) -> TaskCheck | None:
+        """Wait with ``poll_tasks`` running; callbacks and poll requests are still checked at once."""
+        poll: workflow.ActivityHandle[TaskCheck] | None = None
+        polling = True  # until the poll activity gives up (the deadline is near): then callbacks only
+        attempts = 0  # of poll activities so far: where on the poll schedule the next one's retries start
+        asked = 0  # tasks the running poll asks about
+        try:
+            while (remaining := deadline - workflow.now()) > timedelta(0):
+                if poll is None and polling:
+                    asked = len(self.ids)
+                    poll = self._start_poll(gid, model_id, remaining, attempts)
+                try:
+                    await workflow.wait_condition(
+                        self._woken_by(poll),
+                        timeout=remaining,
+                        timeout_summary="the generation's deadline",
+                    )
+                except TimeoutError:
+                    break
+                if poll is not None and poll.done():
+                    finished, poll = poll, None
+                    try:
+                        news = finished.result()
+                    except ActivityError:
+                        polling = False  # no time left for another poll; the last look is at the deadline
+                        continue
+                    self.polls += news.polls * asked
+                    attempts += news.polls
+                    if news.state in ("succeeded", "failed"):
+                        return news
+                    self.progress = news.progress
+                    await progressed()
+                    continue
+                self.poll_requested = False
+                before = (list(self.ids), self.progress)
+                final = await self.check_all(gid, model_id, add=add, progressed=progressed)
+                if final is not None:
+                    return final
+                if poll is not None and (list(self.ids), self.progress) != before:
+                    await _cancel(poll)  # it asks about the old tasks, or would report shown progress
+                    poll = None
+        finally:
+            if poll is not None and not poll.done():
+                await _cancel(poll)
+        # One last look before giving up: the result may be there with its callback lost.
+        return await self.check_all(gid, model_id, add=add, progressed=progressed)
+
+    def _woken_by(self, poll: workflow.ActivityHandle[TaskCheck] | None) -> Callable[[], bool]:
+        """What ends a wait: a callback, a poll request, or the poll activity's answer."""
+        return lambda: bool(self.pending) or self.poll_requested or (poll is not None and poll.done())
+
+    def _start_poll(
+        self, gid: str, model_id: str, remaining: timedelta, polls_before: int
+    ) -> workflow.ActivityHandle[TaskCheck]:
+        return workflow.start_activity(
+            activities.poll_tasks,
+            PollInput(
+                generation_id=gid,
+                model_id=model_id,
+                task_ids=list(self.ids),
+                keys=dict(self.keys),
+                shown_progress=self.progress,
+                polls_before=polls_before,
+            ),
+            start_to_close_timeout=timedelta(seconds=60),
+            schedule_to_close_timeout=remaining,
+            retry_policy=POLL_RETRY,
+            cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
+            summary="poll KIE until the task ends",
+        )
 
     async def check_all(
         self,
@@ -130,3 +219,12 @@ class KieTasks:
         if failures and len(failures) == len(self.ids):
             return failures[0]
         return None
+
+
+async def _cancel(poll: workflow.ActivityHandle[TaskCheck]) -> None:
+    """Stop a poll: Temporal schedules no more of its retries."""
+    poll.cancel()
+    try:
+        await poll
+    except (ActivityError, asyncio.CancelledError):
+        pass

@@ -19,6 +19,11 @@ KIE_RETRY = RetryPolicy(
 STATUS_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(seconds=30), maximum_attempts=5
 )
+# Polling a waiting generation's KIE tasks: "still running" sets its own delay (contracts.polling); this
+# paces KIE being unreachable, until the generation's deadline (the activity's schedule_to_close).
+POLL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=30), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 UPLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5)
 DELIVER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=2))
 # A generation's status message: best effort, quickly given up (the result itself is what counts).

@@ -1,7 +1,9 @@
 """Record the histories replayed by tests/test_replay.py: `python -m tests.histories.record`.
 
 Run it after a deliberate change to GenerationWorkflow, review the diff, and commit the new JSON files next to
-the old ones when the old histories must still replay (they are what running workflows look like).
+the old ones when the old histories must still replay (they are what running workflows look like): rename
+an old one (``*_timers.json``: polls before the poll activity) and record only the paths that changed,
+`python -m tests.histories.record success_polling deadline_refund`.
 Main paths run on the dev server (search attributes, as in production); the deadline path needs
 time-skipping, where the workflow runs without search attributes.
 """
@@ -69,6 +71,7 @@ def scenarios() -> dict[str, tuple[Callable[[FakeWorld], None], Scenario, dict]]
 
     return {
         "success_callback": (lambda w: None, callback_success, {}),
+        # No callback: found by the poll activity's first attempt, 30 s in.
         "success_polling": (lambda w: setattr(w, "finish_on_submit", "succeeded"), nothing, {}),
         "kie_rejected": (lambda w: setattr(w, "submit_script", ["reject"]), nothing, {}),
         "lost_answer_two_tasks": (lambda w: setattr(w, "submit_script", ["lost", "ok"]), lost_answer, {}),
@@ -108,21 +111,23 @@ async def record(client: Client, name: str, setup, drive: Scenario, extra: dict,
     print(f"recorded {name}: {len(history.events)} events")
 
 
-async def main() -> None:
+async def main(only: set[str]) -> None:
     async with await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,
     ) as env:
         for name, (setup, drive, extra) in scenarios().items():
-            await record(env.client, name, setup, drive, extra, starter=True)
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server()
-    ) as env:
-        await record(env.client, "deadline_refund", lambda w: None, nothing, {}, starter=False)
+            if not only or name in only:
+                await record(env.client, name, setup, drive, extra, starter=True)
+    if not only or "deadline_refund" in only:
+        async with await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server()
+        ) as env:
+            await record(env.client, "deadline_refund", lambda w: None, nothing, {}, starter=False)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(set(sys.argv[1:])))
     sys.stdout.flush()
     os._exit(0)

@@ -3,21 +3,24 @@ can act on (a TaskCheck state, a SubmitOutcome, or an ApplicationError) and say 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
 from activities.kie import KieActivities, SubmitLimits
 from catalog import get_catalog
-from contracts.models import Reason, StatusInput, SubmitInput, TaskCheck
+from contracts.models import PollInput, Reason, StatusInput, SubmitInput, TaskCheck
+from contracts.polling import STILL_RUNNING
 from db import Slot
 from kie.accounts import KieAccounts
 from kie.client import KieClient
@@ -365,3 +368,59 @@ def replace_api(activities: KieActivities, model_id: str, api: str) -> KieActivi
         callback_secret=activities.callback_secret,
     )
     return broken
+
+
+# --- poll_tasks -----------------------------------------------------------------------------------
+# News is returned; "still running" is a benign, retryable failure whose delay follows the poll schedule,
+# so Temporal (not a workflow task) runs the next poll.
+
+
+async def poll(activities: KieActivities, *, attempt: int = 1, **inputs: object) -> TaskCheck:
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, attempt=attempt)
+    data = PollInput(generation_id="gen-1-a", model_id="google/nano-banana", task_ids=["t1"])
+    return await env.run(activities.poll_tasks, data.model_copy(update=inputs))
+
+
+@pytest.mark.parametrize(
+    ("polls_before", "attempt", "delay"),
+    [
+        (0, 1, timedelta(minutes=1)),
+        (0, 2, timedelta(minutes=2)),
+        (0, 3, timedelta(minutes=5)),
+        (4, 1, timedelta(minutes=5)),
+    ],
+)
+async def test_still_running_waits_as_the_schedule_says(
+    kie: Kie, activities: KieActivities, polls_before: int, attempt: int, delay: timedelta
+) -> None:
+    kie.answer = rec(state="generating")
+    with pytest.raises(ApplicationError) as caught:
+        await poll(activities, attempt=attempt, polls_before=polls_before)
+    error = caught.value
+    assert (error.type, error.non_retryable, error.next_retry_delay) == (STILL_RUNNING, False, delay)
+    assert error.category == ApplicationErrorCategory.BENIGN  # logged at DEBUG: it is the normal case
+
+
+async def test_a_finished_task_is_news(kie: Kie, activities: KieActivities) -> None:
+    kie.answer = rec(state="success", resultJson=json.dumps({"resultUrls": ["https://kie.example/a.png"]}))
+    news = await poll(activities, attempt=3)
+    assert (news.task_id, news.state, news.polls) == ("t1", "succeeded", 3)
+    assert [f.url for f in news.files] == ["https://kie.example/a.png"]
+    kie.answer = rec(state="fail", failCode="500", failMsg="upstream failed")
+    assert (await poll(activities)).state == "failed"
+
+
+async def test_progress_is_news_a_step_on(kie: Kie, activities: KieActivities) -> None:
+    kie.answer = rec(state="generating", progress=45)
+    video = "kling-2.6/text-to-video"
+    assert (await poll(activities, model_id=video, shown_progress=0.3)).progress == 0.45
+    with pytest.raises(ApplicationError):
+        await poll(activities, model_id=video, shown_progress=0.4)  # 5 points: not yet a step
+
+
+async def test_kie_unreachable_is_retried_on_the_retry_policy(kie: Kie, activities: KieActivities) -> None:
+    kie.answer = dataclasses.replace(kie.answer, status=502, raw="<html>Bad Gateway</html>")
+    with pytest.raises(ApplicationError) as caught:
+        await poll(activities)
+    assert (caught.value.type, caught.value.next_retry_delay) == ("KieTransient", None)

@@ -28,6 +28,7 @@ from contracts.models import (
     HoldOutcome,
     KieCallbackSignal,
     NotifyInput,
+    PollInput,
     PrepareInput,
     QueueInput,
     QueuePlace,
@@ -41,6 +42,7 @@ from contracts.models import (
     ValidatedGeneration,
     ValidateInput,
 )
+from contracts.polling import poll
 from contracts.queues import kie_task_queue, telegram_task_queue
 from workflows.generation import GenerationWorkflow
 
@@ -50,6 +52,9 @@ class FakeTask:
     task_id: str
     state: str = "in_progress"  # in_progress / succeeded / failed
     progress: float | None = None
+    succeed_at_check: int | None = None  # succeeds when checked this many times
+    progress_per_check: float = 0.0  # KIE's progress moves on by this much at each check
+    checks: int = 0
 
 
 @dataclass
@@ -77,6 +82,9 @@ class FakeWorld:
     finish_on_submit: str | None = None  # succeeded / failed: the task is final as soon as it exists
     signal_before_return: bool = False
     status_calls: int = 0
+    poll_attempts: int = 0  # attempts of the poll_tasks activity (each asks about every task)
+    status_unreachable: int = 0  # this many status checks fail as KIE unreachable
+    deadline_seconds: int = 900
     # Telegram behaviour
     blocked: bool = False
     deliver_failures: int = 0
@@ -103,6 +111,7 @@ class FakeWorld:
             self.validate_generation,
             self.hold_credits,
             self.check_task,
+            self.poll_tasks,
             self.settle_credits,
             self.record_outcome,
             self.join_queue,
@@ -148,7 +157,7 @@ class FakeWorld:
             inputs=dict(data.request.inputs),
             media_fields=self.media_fields,
             price=self.price,
-            deadline_seconds=900,
+            deadline_seconds=self.deadline_seconds,
         )
 
     @implements(contract.hold_credits)
@@ -220,7 +229,15 @@ class FakeWorld:
     @implements(contract.check_task)
     async def check_task(self, data: StatusInput) -> TaskCheck:
         self.status_calls += 1
+        if self.status_unreachable:
+            self.status_unreachable -= 1
+            raise ApplicationError("KIE 502: bad gateway", type="KieTransient")
         task = self.tasks[data.task_id]
+        task.checks += 1
+        if task.succeed_at_check is not None and task.checks >= task.succeed_at_check:
+            task.state = "succeeded"
+        if task.progress_per_check and task.state == "in_progress":
+            task.progress = min(0.99, round((task.progress or 0.0) + task.progress_per_check, 4))
         files = [ResultFile(url=f"https://kie.example/{task.task_id}.png", media_type="image")]
         if task.state == "succeeded":
             return TaskCheck(task_id=task.task_id, state="succeeded", files=files)
@@ -229,6 +246,11 @@ class FakeWorld:
                 task_id=task.task_id, state="failed", fail_code="500", fail_message="upstream failed"
             )
         return TaskCheck(task_id=task.task_id, state="in_progress", progress=task.progress)
+
+    @implements(contract.poll_tasks)
+    async def poll_tasks(self, data: PollInput) -> TaskCheck:
+        self.poll_attempts += 1
+        return await poll(data, self.check_task)
 
     @implements(contract.settle_credits)
     async def settle_credits(self, data: SettleInput) -> None:

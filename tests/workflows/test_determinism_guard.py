@@ -35,6 +35,7 @@ ALLOWED_IMPORTS = {
     "contracts",  # `from contracts import activities`: the typed activity stubs
     "contracts.generation",
     "contracts.models",
+    "contracts.polling",  # the poll schedule (and the poll activity's code, which the workflow never runs)
     "contracts.queues",
     # The generation's own helpers, guarded here too.
     "workflows",
