@@ -108,9 +108,7 @@ def _say(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    # Row 6 (waiting) runs when asked for: at 10,000 the worker does not keep up with the waiting runs' status
-    # polls on this machine yet (docs/performance.md, row 6), and the row would take half an hour to say so.
-    parser.add_argument("--only", default="latency,cost,throughput,webhook,memory,surge")
+    parser.add_argument("--only", default="latency,cost,throughput,webhook,memory,waiting,surge")
     parser.add_argument("--latency-runs", type=int, default=Sizes.latency_runs)
     parser.add_argument("--throughput", type=int, default=Sizes.throughput_generations)
     parser.add_argument("--webhook-callbacks", type=int, default=Sizes.webhook_callbacks)
