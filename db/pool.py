@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 STARTUP_RETRY_SECONDS = 60.0
 # PostgreSQL away for now: refused or reset, a socket gone, the server starting up, shutting down (a
 # connection in use is terminated with 57P01) or recovering from a crash. The same statement a moment later
-# may well succeed.
+# may well succeed. asyncpg now and then reports a connection terminated mid-statement as its protocol's
+# InternalClientError ("cannot switch to state 12"; MagicStack/asyncpg#1069; seen in make chaos-replicas).
 UNREACHABLE: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.CannotConnectNowError,
@@ -23,6 +24,7 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     asyncpg.TooManyConnectionsError,
 )
 

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from contracts.buttons import FormAction, FormOp, Generate, Menu, MenuTarget, ModelCard, StartForm
+from db.pool import UNREACHABLE
 from testkit.chaos.plan import ChaosPlan, Run
 from testkit.chat_user import ChatUser, buttons
 from testkit.harness import Harness
@@ -85,7 +86,7 @@ async def _walk(h: Harness, user: ChatUser, prompt: str, walk: dict[str, Any]) -
                 user.id,
                 prompt,
             )
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):  # PostgreSQL restarting
+        except (asyncpg.PostgresError, *UNREACHABLE):  # PostgreSQL restarting
             row = None
         if row is not None:
             walk["generation"] = row["id"]
