@@ -28,7 +28,7 @@ WORKFLOW_TASK_EVENTS = {
 }
 
 
-# Runs while the workflow waits for KIE (retried by Temporal between polls): it does not keep the workflow busy.
+# Runs while the workflow waits for KIE (Temporal retries it between polls): the workflow is idle meanwhile.
 WAITING_ACTIVITIES = {"poll_tasks"}
 
 
