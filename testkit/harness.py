@@ -170,15 +170,19 @@ class Harness:
             for name in self.replicas_of(process):
                 identity = f"{self.pid(name)}@"
                 while True:
-                    answer = await self.client.workflow_service.describe_task_queue(
-                        DescribeTaskQueueRequest(
-                            namespace=self.client.namespace,
-                            task_queue=TaskQueue(name=queue),
-                            task_queue_type=kind,
+                    try:
+                        answer = await self.client.workflow_service.describe_task_queue(
+                            DescribeTaskQueueRequest(
+                                namespace=self.client.namespace,
+                                task_queue=TaskQueue(name=queue),
+                                task_queue_type=kind,
+                            )
                         )
-                    )
-                    if any(p.identity.startswith(identity) for p in answer.pollers):
-                        break
+                    except RPCError:
+                        pass  # the Temporal server restarting (chaos): ask again, until the deadline
+                    else:
+                        if any(p.identity.startswith(identity) for p in answer.pollers):
+                            break
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"{name} does not poll {queue} after {within} s")
                     await asyncio.sleep(0.1)
