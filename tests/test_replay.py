@@ -34,6 +34,11 @@ def test_the_main_paths_are_recorded():
         "insufficient_credits",
         "blocked_user",
         "deadline_refund",
+        # Polling by activity; the same paths from before it, polling on timers, stay as *_timers.
+        "callback_while_polling",
+        "progress_then_result",
+        "success_polling_timers",
+        "deadline_refund_timers",
     } <= HISTORIES.keys()
 
 

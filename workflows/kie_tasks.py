@@ -176,7 +176,8 @@ class KieTasks:
                 shown_progress=self.progress,
                 polls_before=polls_before,
             ),
-            start_to_close_timeout=timedelta(seconds=60),
+            # A few status reads; a poll lost with its worker is tried again after this.
+            start_to_close_timeout=timedelta(seconds=30),
             schedule_to_close_timeout=remaining,
             retry_policy=POLL_RETRY,
             cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,

@@ -55,6 +55,24 @@ async def lost_answer(world: FakeWorld, handle: WorkflowHandle) -> None:
     await handle.signal(GenerationWorkflow.kie_callback, KieCallbackSignal(task_id="task-1"))
 
 
+async def callback_while_polling(world: FakeWorld, handle: WorkflowHandle) -> None:
+    """No callback in the first 30 s: the poll activity runs; then the callback comes and cancels it."""
+    await wait_stage(handle, Stage.WAITING)
+    for _ in range(600):
+        if world.poll_attempts:
+            break
+        await asyncio.sleep(0.1)
+    world.tasks["task-1"].state = "succeeded"
+    await handle.signal(GenerationWorkflow.kie_callback, KieCallbackSignal(task_id="task-1"))
+
+
+async def progress_then_result(world: FakeWorld, handle: WorkflowHandle) -> None:
+    """Polled: progress reaches the chat in steps (each a poll activity's answer), then the result."""
+    await wait_stage(handle, Stage.WAITING)
+    task = world.tasks["task-1"]
+    task.progress_per_check, task.succeed_at_check = 0.06, 6
+
+
 async def cancel_while_preparing(world: FakeWorld, handle: WorkflowHandle) -> None:
     await wait_stage(handle, Stage.PREPARING)
     await handle.execute_update(GenerationWorkflow.cancel)
@@ -73,6 +91,7 @@ def scenarios() -> dict[str, tuple[Callable[[FakeWorld], None], Scenario, dict]]
         "success_callback": (lambda w: None, callback_success, {}),
         # No callback: found by the poll activity's first attempt, 30 s in.
         "success_polling": (lambda w: setattr(w, "finish_on_submit", "succeeded"), nothing, {}),
+        "callback_while_polling": (lambda w: None, callback_while_polling, {}),
         "kie_rejected": (lambda w: setattr(w, "submit_script", ["reject"]), nothing, {}),
         "lost_answer_two_tasks": (lambda w: setattr(w, "submit_script", ["lost", "ok"]), lost_answer, {}),
         "cancel_before_submission": (media, cancel_while_preparing, {"image_url": "file-1"}),
@@ -120,11 +139,18 @@ async def main(only: set[str]) -> None:
         for name, (setup, drive, extra) in scenarios().items():
             if not only or name in only:
                 await record(env.client, name, setup, drive, extra, starter=True)
-    if not only or "deadline_refund" in only:
+    # Minutes of polling in milliseconds on the time-skipping server (no search attributes upserted there).
+    skipping = {
+        "deadline_refund": (lambda w: None, nothing, {}),
+        "progress_then_result": (lambda w: None, progress_then_result, {}),
+    }
+    for name, (setup, drive, extra) in skipping.items():
+        if only and name not in only:
+            continue
         async with await WorkflowEnvironment.start_time_skipping(
             data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server()
         ) as env:
-            await record(env.client, "deadline_refund", lambda w: None, nothing, {}, starter=False)
+            await record(env.client, name, setup, drive, extra, starter=False)
 
 
 if __name__ == "__main__":
