@@ -26,7 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts.polling import poll_delay
     from workflows.policies import POLL_RETRY, STATUS_RETRY
 
-# Histories from before the poll activity polled with a timer per poll (replayed as they were).
+# The patch that moved polling into an activity: histories from before it polled with a timer per poll, and
+# replay so (tests/histories/*_timers.json).
 POLL_BY_ACTIVITY = "poll-by-activity"
 
 Progressed = Callable[[], Awaitable[None]]
