@@ -110,9 +110,9 @@ class KieActivities:
         self.public_base_url = public_base_url.rstrip("/")
         self.callback_secret = callback_secret
 
-    def callback_url(self, generation_id: str) -> str:
+    def callback_url(self, generation_id: str, model_id: str) -> str:
         token = callback_token(self.callback_secret, generation_id)
-        return kie_callback_url(self.public_base_url, generation_id, token)
+        return kie_callback_url(self.public_base_url, generation_id, token, model_id)
 
     @implements(contract.submit_task)
     async def submit_task(self, data: SubmitInput) -> SubmitOutcome:
@@ -135,7 +135,9 @@ class KieActivities:
             log.error("no KIE key in rotation", extra={"workflow_id": gid})
             return SubmitOutcome(ok=False, reason=Reason.SERVICE_UNAVAILABLE, detail="no KIE key in rotation")
         try:
-            task_id = await self.accounts.client(key).create_task(spec, data.inputs, self.callback_url(gid))
+            task_id = await self.accounts.client(key).create_task(
+                spec, data.inputs, self.callback_url(gid, spec.id)
+            )
         except KieError as err:
             if err.transient:
                 if err.ambiguous:

@@ -101,7 +101,9 @@ async def latency_and_cost(h: Harness, sizes: Sizes) -> dict[str, Any]:
         calls = await h.telegram_calls("sendPhoto", after=last_call)
         last_call = max([last_call, *(c["seq"] for c in calls)])
         async with h.http.post(
-            h.callback_url(handle.id), json=market_callback(task_id), headers=h.signed_headers(task_id)
+            h.callback_url(handle.id, model_id=MODEL),
+            json=market_callback(task_id),
+            headers=h.signed_headers(task_id),
         ) as response:
             await response.read()
             answered = time.time()

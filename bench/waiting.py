@@ -345,7 +345,9 @@ async def _callback_to_chat(
     calls = await h.telegram_calls("sendPhoto", after=last_call)
     last_call = max([last_call, *(c["seq"] for c in calls)])
     async with h.http.post(
-        h.callback_url(s.handle.id), json=market_callback(task_id), headers=h.signed_headers(task_id)
+        h.callback_url(s.handle.id, model_id=MODEL),
+        json=market_callback(task_id),
+        headers=h.signed_headers(task_id),
     ) as response:
         await response.read()
         answered = time.time()

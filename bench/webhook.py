@@ -102,7 +102,7 @@ async def _fire(
                 i = queue.get_nowait()
                 target = targets[i % len(targets)]
                 task_id = uuid.uuid4().hex
-                url = h.callback_url(target).replace(h.webhooks, base)
+                url = h.callback_url(target, model_id=MODEL).replace(h.webhooks, base)
                 body = market_callback(task_id)
                 headers = h.signed_headers(task_id)
                 began = time.perf_counter()

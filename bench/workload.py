@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,24 @@ class Sizes:
 
 
 def market_callback(task_id: str) -> dict[str, Any]:
-    """A Market success callback as KIE sends it (the webhook reads only the task id)."""
+    """A Market success callback as KIE sends it (the documented body, tests/kie/fixtures/
+    market_callback_success.json): the webhook reads the task id, and what it reports for the timeline."""
     return {
         "code": 200,
         "msg": "Playground task completed successfully.",
-        "data": {"taskId": task_id, "state": "success", "model": MODEL, "callbackType": None},
+        "data": {
+            "taskId": task_id,
+            "model": MODEL,
+            "state": "success",
+            "callbackType": None,
+            "param": json.dumps({"model": MODEL, "input": {"prompt": "a slow tide", "output_format": "png"}}),
+            "resultJson": json.dumps({"resultUrls": [f"https://kie.example/{task_id}.png"]}),
+            "consumeCredits": 4,
+            "costTime": 8,
+            "createTime": 1755599634000,
+            "completeTime": 1755599644000,
+            "updateTime": 1755599644000,
+        },
     }
 
 

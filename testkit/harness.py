@@ -32,6 +32,7 @@ from temporalio.service import RPCError
 
 from contracts.models import GenerationRequest
 from contracts.queues import kie_task_queue, telegram_task_queue
+from contracts.routes import kie_callback_url
 from db import Ledger, create_pool
 from genflow.embedded import free_port
 from genflow.stack import Ports, Stack, simulated_settings
@@ -243,9 +244,10 @@ class Harness:
             {"callback": "CALLBACK_SECRET", "kie-webhook-hmac": "KIE_WEBHOOK_HMAC_KEY"}[name]
         ]
 
-    def callback_url(self, workflow_id: str, *, token: str | None = None) -> str:
+    def callback_url(self, workflow_id: str, *, token: str | None = None, model_id: str | None = None) -> str:
+        """The URL the KIE activity gives KIE for this generation (with its model when given)."""
         token = token if token is not None else callback_token(self.secret("callback"), workflow_id)
-        return f"{self.webhooks}/kie/callback/{workflow_id}?t={token}"
+        return kie_callback_url(self.webhooks, workflow_id, token, model_id)
 
     def signed_headers(self, task_id: str, *, timestamp: int | None = None) -> dict[str, str]:
         ts = int(time.time()) if timestamp is None else timestamp

@@ -1,11 +1,13 @@
 """aiohttp application: ``POST /kie/callback/{workflow_id}``, ``GET /healthz``, ``GET /readyz``.
 
 A callback is a notification: the workflow confirms the outcome with KIE's status endpoint before any money
-moves, so this server only has to make sure the notification is ours and for a real generation (its row in
-``generations``). What the body reports, read by the model's KIE adapter, goes with the signal for the
-workflow's timeline. Answers: 200 signalled (or the generation already finished); 400 malformed; 403 bad URL
-token; 401 bad KIE signature; 404 no such generation; 413 too large; 503 Temporal or PostgreSQL
-unreachable, or still starting (KIE retries).
+moves, so this server only has to make sure the notification is ours (the URL's token) and signal. What the
+body reports, read by the KIE adapter of the model the URL names, goes with the signal for the workflow's
+timeline. The generation's row is read only when the URL names no model (URLs from before it did) or
+Temporal knows no such workflow (closed and forgotten: 200; never existed: 404), which keeps PostgreSQL off
+the path of every callback. Answers: 200 signalled (or the generation already finished); 400 malformed;
+403 bad URL token; 401 bad KIE signature; 404 no such generation; 413 too large; 503 Temporal or
+PostgreSQL unreachable, or still starting (KIE retries).
 
 The server listens before it is connected: ``/healthz`` answers at once, ``/readyz`` and callbacks answer
 503 until Temporal and PostgreSQL are connected (see ``webhooks/__main__.py``), so a load balancer or a
@@ -35,7 +37,7 @@ from catalog import Catalog, UnknownModel, get_catalog
 from contracts.generation import signal_kie_callback
 from contracts.ids import parse_generation_id
 from contracts.models import KieCallbackSignal
-from contracts.routes import KIE_CALLBACK_ROUTE, KIE_CALLBACK_TOKEN_PARAM
+from contracts.routes import KIE_CALLBACK_MODEL_PARAM, KIE_CALLBACK_ROUTE, KIE_CALLBACK_TOKEN_PARAM
 from db import Generations
 from genflow.metrics import HttpMetrics, set_outcome
 from kie.callbacks import describe_callback, extract_task_id
@@ -128,17 +130,25 @@ async def kie_callback(request: web.Request) -> web.Response:
         log.warning("callback with a bad KIE signature", extra={"workflow_id": workflow_id})
         return _answer(401, "bad_signature")
 
-    target = await Generations(backends.pool).callback_target(workflow_id)
-    if target is None:
-        return _answer(404, "unknown_generation")
-    if target.finished:
-        return _answer(200, "already_finished")  # or KIE would retry for nothing
-    signal = _signal(body, task_id, target.model_id, request.app[CATALOG])
+    generations = Generations(backends.pool)
+    model_id = request.query.get(KIE_CALLBACK_MODEL_PARAM)
+    if model_id is None:  # a callback URL from before it named the model: the row says
+        target = await generations.callback_target(workflow_id)
+        if target is None:
+            return _answer(404, "unknown_generation")
+        if target.finished:
+            return _answer(200, "already_finished")  # or KIE would retry for nothing
+        model_id = target.model_id
+    signal = _signal(body, task_id, model_id, request.app[CATALOG])
     try:
         await signal_kie_callback(backends.client.get_workflow_handle(workflow_id), signal)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            return _answer(200, "already_finished")  # closed since we read its row
+            # Closed (Temporal forgets closed workflows after retention; the row still vouches for the id),
+            # or never started.
+            if await generations.callback_target(workflow_id) is None:
+                return _answer(404, "unknown_generation")
+            return _answer(200, "already_finished")  # or KIE would retry for nothing
         if err.status in (
             RPCStatusCode.UNAVAILABLE,
             RPCStatusCode.DEADLINE_EXCEEDED,

@@ -53,8 +53,9 @@ class Harness:
         signature: str | None = "auto",
         raw: bytes | None = None,
         headers: dict | None = None,
+        model: str | None = MODEL,
     ) -> tuple[int, dict]:
-        params = {}
+        params = {} if model is None else {"m": model}
         if token == "auto":
             token = callback_token(SECRET, workflow_id)
         if token is not None:
@@ -223,10 +224,40 @@ async def test_generation_forgotten_by_temporal_but_in_the_database_is_200(harne
     await row_for(harness.generations, wid)
     status, body = await harness.post(wid, callback_body("task-1"), task_id="task-1")
     assert (status, body["outcome"]) == (200, "already_finished")
-    # A finished row answers 200 without asking Temporal at all.
+    # A URL from before it named the model: a finished row answers 200 without asking Temporal at all.
     await harness.generations.finish(wid, "failed", error_code="timed_out")
-    status, body = await harness.post(wid, callback_body("task-1"), task_id="task-1")
+    status, body = await harness.post(wid, callback_body("task-1"), task_id="task-1", model=None)
     assert (status, body["outcome"]) == (200, "already_finished")
+
+
+async def test_a_callback_is_signalled_without_reading_the_database(harness: Harness):
+    """The URL names the model: the webhook signals on the token alone (PostgreSQL stays off the path of
+    every callback). A generation with no row at all still gets its callback."""
+    request = GenerationRequest(
+        user_id=7, chat_id=7, request_key=uuid.uuid4().hex[:10], model_id=MODEL, inputs={"prompt": "x"}
+    )
+    handle = await start_generation(harness.client, request, task_queue=harness.queue)  # no row written
+    for _ in range(300):
+        if (await handle.query(GenerationWorkflow.status)).stage == Stage.WAITING:
+            break
+        await asyncio.sleep(0.02)
+    harness.world.tasks["task-1"].state = "succeeded"
+    status, body = await harness.post(handle.id, callback_body("task-1"), task_id="task-1")
+    assert (status, body["outcome"]) == (200, "signalled")
+    assert (await handle.result()).charged
+    # Without the model in the URL (an older task's callback), the row is what says the generation exists.
+    status, body = await harness.post(handle.id, callback_body("task-1"), task_id="task-1", model=None)
+    assert (status, body["outcome"]) == (404, "unknown_generation")
+
+
+async def test_a_callback_url_from_before_the_model_was_in_it_still_signals(harness: Harness):
+    handle = await harness.waiting_generation()
+    harness.world.tasks["task-1"].state = "succeeded"
+    status, body = await harness.post(handle.id, callback_body("task-1"), task_id="task-1", model=None)
+    assert (status, body["outcome"]) == (200, "signalled")
+    assert (await handle.result()).task_id == "task-1"
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "KIE called back about task-1: success, 1 file(s)" in metadata.current_details
 
 
 async def test_temporal_unreachable_is_503(db_pool):
