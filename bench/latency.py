@@ -15,7 +15,7 @@ from bench.floor import FLOOR_TASK_QUEUE, FloorPlan, FloorWorkflow
 from bench.histories import activity_names, count_actions, event_census
 from bench.processes import child_process
 from bench.stats import percentile, summary_ms
-from bench.workload import MODEL, Sizes, market_callback
+from bench.workload import MODEL, Sizes, photo_delivered, send_callback
 from testkit.harness import Harness
 from workflows.generation import GenerationWorkflow
 
@@ -100,23 +100,8 @@ async def latency_and_cost(h: Harness, sizes: Sizes) -> dict[str, Any]:
         await h.wait_kie_final(task_id)
         calls = await h.telegram_calls("sendPhoto", after=last_call)
         last_call = max([last_call, *(c["seq"] for c in calls)])
-        async with h.http.post(
-            h.callback_url(handle.id, model_id=MODEL),
-            json=market_callback(task_id),
-            headers=h.signed_headers(task_id),
-        ) as response:
-            await response.read()
-            answered = time.time()
-            assert response.status == 200, response.status
-        delivered = None
-        while delivered is None:
-            calls = await h.telegram_calls("sendPhoto", after=last_call)
-            mine = [c for c in calls if int(c["params"].get("chat_id", 0)) == user and c["ok"]]
-            if mine:
-                delivered = mine[0]["at"]
-                last_call = max(c["seq"] for c in calls)
-            else:
-                await asyncio.sleep(0.002)
+        answered = await send_callback(h, handle.id, task_id)
+        delivered, last_call = await photo_delivered(h, user, last_call)
         await handle.result()
         done = time.time()
         if i >= warmup:

@@ -31,7 +31,7 @@ from bench.worker_metrics import (
     TASKS_RECEIVED,
     Sampler,
 )
-from bench.workload import MODEL, Sizes, market_callback, start_many
+from bench.workload import MODEL, Sizes, photo_delivered, send_callback, start_many
 from contracts.generation import KIE_TASK_ID
 from contracts.models import Outcome
 from testkit.harness import Harness
@@ -344,25 +344,12 @@ async def _callback_to_chat(
         assert response.status == 200, await response.text()
     calls = await h.telegram_calls("sendPhoto", after=last_call)
     last_call = max([last_call, *(c["seq"] for c in calls)])
-    async with h.http.post(
-        h.callback_url(s.handle.id, model_id=MODEL),
-        json=market_callback(task_id),
-        headers=h.signed_headers(task_id),
-    ) as response:
-        await response.read()
-        answered = time.time()
-        assert response.status == 200, response.status
+    answered = await send_callback(h, s.handle.id, task_id)
     measured = Measured(s.handle.id, answered - touched, proof)
     # The end is stamped by the Telegram simulator, so reading the worker's counters here delays nothing.
     measured.tasks_at_callback = (await sampler.take()).metrics[TASKS_RECEIVED]
-    while True:
-        calls = await h.telegram_calls("sendPhoto", after=last_call)
-        mine = [c for c in calls if int(c["params"].get("chat_id", 0)) == s.user and c["ok"]]
-        if mine:
-            measured.callback_to_chat_s = mine[0]["at"] - answered
-            last_call = max(c["seq"] for c in calls)
-            break
-        await asyncio.sleep(0.002)
+    delivered, last_call = await photo_delivered(h, s.user, last_call)
+    measured.callback_to_chat_s = delivered - answered
     result = await s.handle.result()
     measured.callback_to_closed_s = time.time() - answered
     assert result.outcome == Outcome.SUCCEEDED, f"{s.handle.id}: {result.outcome} {result.detail}"

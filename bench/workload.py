@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from testkit.harness import Harness
 
 MODEL = "google/nano-banana"  # Market text-to-image: the commonest generation, one file, 4 credits
 
@@ -45,6 +49,31 @@ def market_callback(task_id: str) -> dict[str, Any]:
             "updateTime": 1755599644000,
         },
     }
+
+
+async def send_callback(h: Harness, workflow_id: str, task_id: str) -> float:
+    """KIE's signed success callback for ``task_id``, to the URL the KIE activity gives KIE; when the webhook
+    answered (wall clock)."""
+    async with h.http.post(
+        h.callback_url(workflow_id, model_id=MODEL),
+        json=market_callback(task_id),
+        headers=h.signed_headers(task_id),
+    ) as response:
+        await response.read()
+        answered = time.time()
+        assert response.status == 200, response.status
+    return answered
+
+
+async def photo_delivered(h: Harness, user: int, after: int) -> tuple[float, int]:
+    """Until a photo reaches ``user``'s chat after Bot API call ``after``: when the Telegram simulator stamped
+    it, and the newest call seen (the next wait's ``after``)."""
+    while True:
+        calls = await h.telegram_calls("sendPhoto", after=after)
+        mine = [c for c in calls if int(c["params"].get("chat_id", 0)) == user and c["ok"]]
+        if mine:
+            return mine[0]["at"], max(c["seq"] for c in calls)
+        await asyncio.sleep(0.002)
 
 
 async def start_many(count: int, concurrency: int, start) -> list[Any]:

@@ -37,12 +37,10 @@ def news(checks: list[TaskCheck], shown_progress: float | None) -> TaskCheck | N
     failures = [check for check in checks if check.state == "failed"]
     if failures and len(failures) == len(checks):
         return failures[0]
-    reported = [check for check in checks if check.progress is not None and check.state != "failed"]
-    if reported:
-        furthest = max(reported, key=lambda check: check.progress or 0.0)
-        assert furthest.progress is not None
-        if furthest.progress >= (shown_progress or 0.0) + PROGRESS_STEP:
-            return furthest
+    running = [check for check in checks if check.state != "failed"]
+    furthest = max(running, key=lambda check: check.progress or 0.0, default=None)
+    if furthest and (furthest.progress or 0.0) >= (shown_progress or 0.0) + PROGRESS_STEP:
+        return furthest
     return None
 
 

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.models import KieCallbackSignal, Outcome, Reason, Stage
 from contracts.polling import PROGRESS_STEP
 from genflow.embedded import temporal_test_server
-from tests.workflows.fakes import FakeWorld
+from tests.workflows.fakes import FakeTask, FakeWorld
 from tests.workflows.test_generation_workflow import QUEUE, start, wait_for_stage
 from workflows.generation import GenerationWorkflow
 
@@ -130,7 +130,7 @@ async def test_a_task_a_callback_names_is_polled_too(env, world):
             await env.sleep(31)
             await wait_until(lambda: world.poll_attempts >= 1, "the first poll")
             # A callback names a task whose create answer was lost; it is still running when asked.
-            world.tasks["task-9"] = other = type(world.tasks["task-1"])("task-9")
+            world.tasks["task-9"] = other = FakeTask("task-9")
             await handle.signal(GenerationWorkflow.kie_callback, KieCallbackSignal(task_id="task-9"))
             await wait_until(lambda: other.checks >= 1, "the callback's check")
         other.succeed_at_check = 3  # its result comes with no callback: a poll finds it
