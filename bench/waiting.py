@@ -40,8 +40,8 @@ from testkit.memory import hwm_mb
 # The main worker's workflow-task slots (the SDK's default, worker.py sets none): tasks received before a
 # moment may reach the cache after it, so a cached proof leaves this much room.
 WORKFLOW_TASK_SLOTS = 100
-# Thousands of waiting runs poll KIE (30 s, 1, 2, 5 min): on two cores shared with the Temporal server the
-# worker's queues can run behind by more than the usual few seconds (see docs/performance.md, row 6).
+# Thousands of waiting runs poll KIE (the poll_tasks activity: 30 s, 1, 2, 5 min): on two cores shared with
+# the Temporal server the worker's queues can run behind by more than the usual few seconds (performance.md).
 IDLE_WITHIN = 300.0
 MEASURE_BUDGET = 600.0  # seconds for the callbacks of both groups
 
@@ -177,7 +177,7 @@ async def waiting(h: Harness, sizes: Sizes, cache: int) -> dict[str, Any]:
 
     async def fresh() -> AsyncIterator[Started]:
         # The most recently used runs: a generation started now is at the top of the cache once it waits.
-        # (Not the newest of the ramp: by now the waiting runs' polls have touched hundreds of others.)
+        # (Not the newest of the ramp: by now the waiting runs' 30 s timers have touched hundreds of others.)
         for i in range(n, n + 10 * sizes.waiting_samples):
             await start(i)
             await wait_idle(started[-1].handle, need_timer=True, within=IDLE_WITHIN)  # it has its task, waits

@@ -102,7 +102,7 @@ async def start(client: Client, queue: str, n: int) -> WorkflowHandle[Generation
 
 
 async def wait_for_poll_timer(handle: WorkflowHandle) -> None:
-    """Until the generation waits for KIE: its last workflow task started the first status poll's timer.
+    """Until the generation waits for KIE: its last workflow task started the 30 s timer before polling.
     Read from the history, which the server serves: a query would be answered by the worker, and touch the
     cache under test."""
     for _ in range(500):
